@@ -1,0 +1,3 @@
+from osit.cli.main import main
+
+raise SystemExit(main())

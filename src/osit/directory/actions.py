@@ -1,0 +1,278 @@
+"""Changes to the directory: roles, services, applications, users. Each is audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from osit.audit.chain import PendingEvent, append
+from osit.core.errors import InvalidInput, NotFound
+from osit.directory.choices import Role
+from osit.directory.models import Application, Organisation, Service, Site, User, slug_validator
+
+
+def _audit(actor: User | None, channel: str, kind: str, **data: object) -> None:
+    append(
+        [
+            PendingEvent(
+                kind=kind,
+                channel=channel,
+                actor_id=actor.pk if actor else None,
+                actor_label=actor.display_name if actor else "osit",
+                data=dict(data),
+            )
+        ],
+        at=timezone.now(),
+    )
+
+
+def ensure_roles() -> dict[str, Group]:
+    """The default role groups exist (idempotent)."""
+    return {role.value: Group.objects.get_or_create(name=role.value)[0] for role in Role}
+
+
+def _check_slug(slug: str) -> str:
+    try:
+        slug_validator(slug)
+    except ValidationError:
+        raise InvalidInput(
+            _("%(slug)r is not a valid slug: use lower-case letters, digits, '-' and '_'.")
+            % {"slug": slug},
+            field="slug",
+        ) from None
+    return slug
+
+
+def _check_email(email: str, field: str = "email") -> str:
+    email = email.strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise InvalidInput(_("%(email)r is not a valid e-mail address.") % {"email": email},
+                               field=field) from None
+    return email
+
+
+def get_service(slug: str) -> Service:
+    service = Service.objects.filter(slug=slug).first()
+    if service is None:
+        raise NotFound(_("There is no service %(slug)r.") % {"slug": slug}, field="service")
+    return service
+
+
+def get_application(slug: str) -> Application:
+    application = Application.objects.select_related("service").filter(slug=slug).first()
+    if application is None:
+        raise NotFound(_("There is no application %(slug)r.") % {"slug": slug},
+                       field="application")
+    return application
+
+
+def find_user(name_or_email: str) -> User:
+    value = name_or_email.strip()
+    user = User.objects.filter(username=value).first()
+    if user is None and "@" in value:
+        user = User.objects.filter(email__iexact=value).order_by("id").first()
+    if user is None:
+        raise NotFound(_("There is no user %(name)r.") % {"name": value}, field="requester")
+    return user
+
+
+@transaction.atomic
+def create_service(*, actor: User | None, channel: str, slug: str, name: str, email: str = "",
+                   comment_email: str = "", description: str = "") -> Service:
+    _check_slug(slug)
+    if not name.strip():
+        raise InvalidInput(_("A name is required."), field="name")
+    if Service.objects.filter(slug=slug).exists():
+        raise InvalidInput(_("A service with the slug %(slug)r already exists.") % {"slug": slug},
+                           field="slug")
+    service = Service.objects.create(
+        slug=slug, name=name.strip(), email=_check_email(email),
+        comment_email=_check_email(comment_email, "comment_email"), description=description,
+    )
+    _audit(actor, channel, "service_created", slug=slug, name=service.name, email=service.email)
+    return service
+
+
+@transaction.atomic
+def create_application(*, actor: User | None, channel: str, slug: str, name: str,
+                       service: Service | None = None, description: str = "") -> Application:
+    _check_slug(slug)
+    if not name.strip():
+        raise InvalidInput(_("A name is required."), field="name")
+    if Application.objects.filter(slug=slug).exists():
+        raise InvalidInput(
+            _("An application with the slug %(slug)r already exists.") % {"slug": slug},
+            field="slug",
+        )
+    application = Application.objects.create(
+        slug=slug, name=name.strip(), service=service, description=description
+    )
+    _audit(actor, channel, "application_created", slug=slug, name=application.name,
+           service=service.slug if service else None)
+    return application
+
+
+@transaction.atomic
+def create_organisation(*, actor: User | None, channel: str, slug: str, name: str,
+                        share_tickets: bool = False) -> Organisation:
+    _check_slug(slug)
+    if Organisation.objects.filter(slug=slug).exists():
+        raise InvalidInput(
+            _("An organisation with the slug %(slug)r already exists.") % {"slug": slug},
+            field="slug",
+        )
+    org = Organisation.objects.create(slug=slug, name=name, share_tickets=share_tickets)
+    _audit(actor, channel, "organisation_created", slug=slug, name=name)
+    return org
+
+
+@transaction.atomic
+def create_site(*, actor: User | None, channel: str, slug: str, name: str) -> Site:
+    _check_slug(slug)
+    if Site.objects.filter(slug=slug).exists():
+        raise InvalidInput(_("A site with the slug %(slug)r already exists.") % {"slug": slug},
+                           field="slug")
+    site = Site.objects.create(slug=slug, name=name)
+    _audit(actor, channel, "site_created", slug=slug, name=name)
+    return site
+
+
+@transaction.atomic
+def create_user(
+    *,
+    actor: User | None,
+    channel: str,
+    username: str,
+    email: str,
+    roles: Iterable[str],
+    services: Iterable[Service] = (),
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    organisation: Organisation | None = None,
+    site: Site | None = None,
+    validate: bool = True,
+) -> User:
+    """Create an account with its roles and service memberships.
+
+    Without a password the account cannot log in until one is set. ``validate`` runs Django's
+    password validators (off only for documented demo passwords).
+    """
+    username = username.strip()
+    if not username:
+        raise InvalidInput(_("A username is required."), field="username")
+    if User.objects.filter(username=username).exists():
+        raise InvalidInput(_("The username %(name)r is taken.") % {"name": username},
+                           field="username")
+    role_list = [r.strip() for r in roles if r.strip()]
+    if not role_list:
+        raise InvalidInput(_("Give the user at least one role."), field="role")
+    groups = ensure_roles()
+    for role in role_list:
+        if role not in groups:
+            extra = Group.objects.filter(name=role).first()
+            if extra is None:
+                raise InvalidInput(
+                    _("Unknown role %(role)r (known: %(known)s).")
+                    % {"role": role, "known": ", ".join(sorted(groups))},
+                    field="role",
+                )
+            groups[role] = extra
+    user = User(
+        username=username, email=_check_email(email), first_name=first_name,
+        last_name=last_name, phone=phone.strip(), organisation=organisation, site=site,
+        is_staff=Role.ADMIN in role_list,
+    )
+    if password:
+        if validate:
+            try:
+                validate_password(password, user)
+            except ValidationError as exc:
+                raise InvalidInput(" ".join(exc.messages), field="password") from None
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    user.groups.set([groups[r] for r in role_list])
+    service_list = list(services)
+    if service_list:
+        user.services.set(service_list)
+    _audit(actor, channel, "user_created", username=username, roles=sorted(role_list),
+           services=sorted(s.slug for s in service_list))
+    return user
+
+
+@transaction.atomic
+def set_service_members(*, actor: User | None, channel: str, service: Service,
+                        members: Iterable[User]) -> None:
+    member_list = list(members)
+    service.members.set(member_list)
+    _audit(actor, channel, "service_members_set", service=service.slug,
+           members=sorted(u.username for u in member_list))
+
+
+TOKEN_PREFIX = "osit_"
+
+
+def token_digest(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def create_token(*, actor: User | None, channel: str, user: User, name: str = "") -> str:
+    """Create an API token for ``user`` and return it; only its digest is stored."""
+    import secrets
+
+    from osit.directory.models import ApiToken
+
+    if not user.is_active:
+        raise InvalidInput(_("%(user)s is not an active user.") % {"user": user.username},
+                           field="username")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    label = name.strip() or _("token created %(date)s") % {
+        "date": timezone.now().strftime("%Y-%m-%d %H:%M")
+    }
+    ApiToken.objects.create(user=user, name=label[:100], prefix=token[:12],
+                            digest=token_digest(token), created_at=timezone.now())
+    _audit(actor, channel, "token_created", user=user.username, name=label[:100])
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user owning ``token`` if it is valid and not revoked; records its use."""
+    from osit.directory.models import ApiToken
+
+    row = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=token_digest(token), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if row is None:
+        return None
+    ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+    return row.user
+
+
+@transaction.atomic
+def revoke_token(*, actor: User, channel: str, token_id: int) -> None:
+    from osit.directory.models import ApiToken
+
+    row = ApiToken.objects.filter(pk=token_id, user=actor, revoked_at__isnull=True).first()
+    if row is None:
+        raise NotFound(_("There is no such token."), field="token")
+    row.revoked_at = timezone.now()
+    row.save(update_fields=["revoked_at"])
+    _audit(actor, channel, "token_revoked", user=actor.username, name=row.name)

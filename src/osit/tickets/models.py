@@ -1,0 +1,228 @@
+"""The ticket and what hangs off it. State changes go through osit.tickets.actions only."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from osit.tickets.choices import (
+    Channel,
+    Criticality,
+    Severity,
+    Status,
+    TicketType,
+    Visibility,
+    WatcherKind,
+)
+
+User = settings.AUTH_USER_MODEL
+
+
+class Ticket(models.Model):
+    # The number is the primary key: an identity column on PostgreSQL and an AUTOINCREMENT rowid
+    # on SQLite, both unique under concurrent inserts without a lock of our own, never reused.
+    subject = models.CharField(_("subject"), max_length=250)
+    description = models.TextField(_("description"), blank=True)
+    requester = models.ForeignKey(
+        User, verbose_name=_("requester"), on_delete=models.PROTECT, related_name="requested"
+    )
+    extra_requesters = models.ManyToManyField(
+        User, verbose_name=_("extra requesters"), blank=True, related_name="co_requested"
+    )
+    organisation = models.ForeignKey(
+        "directory.Organisation",
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    site = models.ForeignKey(
+        "directory.Site", verbose_name=_("site"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    application = models.ForeignKey(
+        "directory.Application",
+        verbose_name=_("application"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    # Null while a portal ticket waits for first-level routing.
+    service = models.ForeignKey(
+        "directory.Service",
+        verbose_name=_("service"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    owner = models.ForeignKey(
+        User,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned",
+    )
+    created_by = models.ForeignKey(
+        User, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    type = models.CharField(
+        _("type"), max_length=20, choices=TicketType.choices, default=TicketType.INCIDENT
+    )
+    severity = models.CharField(_("severity"), max_length=12, choices=Severity.choices)
+    criticality = models.CharField(_("criticality"), max_length=16, choices=Criticality.choices)
+    priority = models.PositiveSmallIntegerField(_("priority"))
+    priority_reason = models.TextField(_("reason for the priority"), blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    time_spent_minutes = models.PositiveIntegerField(_("time spent (minutes)"), default=0)
+    comment_count = models.PositiveIntegerField(default=0)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"))
+    updated_at = models.DateTimeField(_("updated"))
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every action; the API's ETag and If-Match.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            # Queue pages: a service's tickets in a status set, most urgent first.
+            models.Index(fields=["service", "status", "priority", "id"], name="ticket_queue_idx"),
+            models.Index(fields=["owner", "status", "priority", "id"], name="ticket_owner_idx"),
+            models.Index(fields=["status", "priority", "id"], name="ticket_status_idx"),
+            models.Index(fields=["requester", "id"], name="ticket_requester_idx"),
+            models.Index(fields=["status", "resolved_at"], name="ticket_resolved_idx"),
+            models.Index(fields=["status", "closed_at"], name="ticket_closed_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(priority__gte=1, priority__lte=5), name="ticket_priority_1_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    @property
+    def number(self) -> int:
+        return int(self.pk)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == Status.CLOSED
+
+
+class Comment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("text"))
+    visibility = models.CharField(_("visibility"), max_length=10, choices=Visibility.choices)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["ticket", "id"], name="comment_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on #{self.ticket_id}"
+
+    @property
+    def is_internal(self) -> bool:
+        return self.visibility == Visibility.INTERNAL
+
+
+class ActivityType(models.Model):
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    billable_by_default = models.BooleanField(_("billable by default"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("activity type")
+        verbose_name_plural = _("activity types")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TimeEntry(models.Model):
+    """An intervention: what was done, how long, when, of what kind, billable or not."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="time_entries")
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries"
+    )
+    technician = models.ForeignKey(User, on_delete=models.PROTECT, related_name="time_entries")
+    minutes = models.PositiveIntegerField(_("minutes"))
+    date = models.DateField(_("date"))
+    activity = models.ForeignKey(
+        ActivityType, verbose_name=_("activity"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    billable = models.BooleanField(_("billable"), default=True)
+    text = models.TextField(_("what was done"), blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("intervention")
+        verbose_name_plural = _("interventions")
+        indexes = [models.Index(fields=["technician", "date"], name="timeentry_tech_idx")]
+
+
+class Watcher(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="watchers")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="watching")
+    kind = models.CharField(max_length=8, choices=WatcherKind.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "user", "kind"], name="watcher_unique")
+        ]
+        indexes = [models.Index(fields=["user", "ticket"], name="watcher_user_idx")]
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # Content-addressed under the ticket: the original name is kept in the row, not on disk, so
+    # a hostile file name never reaches the file system.
+    return f"tickets/{instance.ticket_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="attachments")
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=150)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # Copied from the comment it came with: an internal note's files are internal too.
+    internal = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["ticket", "id"], name="attachment_ticket_idx")]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class Notification(models.Model):
+    """An in-app message (the bell): re-routed to your service, assigned to you…"""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    ticket = models.ForeignKey(Ticket, null=True, on_delete=models.CASCADE, related_name="+")
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "read_at", "id"], name="notification_user_idx")]

@@ -1,0 +1,239 @@
+"""Who may see and do what (SPEC §1) — the one place every interface asks.
+
+``visible_tickets(user)`` is the queryset that every list, count, search, export and download
+starts from; ``get_ticket_for(user, number)`` fetches and authorises in one call and raises
+``NotFound`` for a ticket the user may not see, exactly as for one that does not exist.
+``can(user, action, ticket)`` answers for a visible ticket; ``require`` raises ``Forbidden``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from osit.core.errors import Forbidden, NotFound
+from osit.directory.choices import Role
+from osit.tickets.choices import Status
+from osit.tickets.models import Attachment, Ticket, Watcher
+
+if TYPE_CHECKING:
+    from osit.directory.models import User
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    REPLY = "reply"  # public reply
+    NOTE = "note"  # internal note
+    READ_INTERNAL = "read_internal"
+    CHANGE_STATUS = "change_status"
+    CLOSE = "close"
+    REOPEN = "reopen"  # a closed ticket, by an agent
+    REROUTE = "reroute"
+    TAKE = "take"
+    ASSIGN = "assign"
+    EDIT = "edit"  # subject, application, severity, criticality, priority, tags
+    WATCHERS = "watchers"
+    LOG_TIME = "log_time"
+    ATTACH = "attach"
+    DECIDE = "decide"  # accept or reject an enhancement request
+    CONFIRM = "confirm"  # the requester confirms a resolved ticket is fixed
+    REQUESTER_REOPEN = "requester_reopen"  # the requester says a resolved ticket is not fixed
+
+
+def _roles(user: User) -> frozenset[str]:
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    return user.role_names
+
+
+def sees_everything(user: User) -> bool:
+    return bool(_roles(user) & {Role.MANAGER, Role.ADMIN})
+
+
+def is_agent(user: User) -> bool:
+    return bool(_roles(user) & {Role.OPERATOR, Role.TECHNICIAN, Role.MANAGER, Role.ADMIN})
+
+
+def can_create_for_others(user: User) -> bool:
+    """Operators (and above) create tickets on behalf of any requester."""
+    return is_agent(user)
+
+
+def visible_tickets(user: User) -> QuerySet[Ticket]:
+    """Every ticket ``user`` may see, and no other."""
+    roles = _roles(user)
+    qs = Ticket.objects.all()
+    if not roles and not (user.is_authenticated and user.is_active):
+        return qs.none()
+    if roles & {Role.MANAGER, Role.ADMIN}:
+        return qs
+    # Everyone sees the tickets they requested (an agent may call the desk too). Subqueries
+    # rather than joins on the many-to-many tables, so each ticket comes back once.
+    co_requested = Ticket.extra_requesters.through.objects.filter(user_id=user.pk).values(
+        "ticket_id"
+    )
+    condition = Q(requester_id=user.pk) | Q(id__in=co_requested)
+    if Role.OPERATOR in roles:
+        # First level sees every active ticket, to find one when the same person calls again.
+        condition |= ~Q(status=Status.CLOSED) | Q(created_by_id=user.pk)
+    if Role.TECHNICIAN in roles:
+        watched = Watcher.objects.filter(user_id=user.pk).values("ticket_id")
+        condition |= (
+            Q(service_id__in=sorted(user.service_ids)) | Q(owner_id=user.pk) | Q(id__in=watched)
+        )
+    org_id = getattr(user, "organisation_id", None)
+    if org_id and user.organisation.share_tickets:
+        condition |= Q(organisation_id=org_id)
+    return qs.filter(condition)
+
+
+def get_ticket_for(user: User, number: int | str, *, queryset: QuerySet[Ticket] | None = None
+                   ) -> Ticket:
+    """The ticket ``number`` if ``user`` may see it; ``NotFound`` otherwise (same message)."""
+    try:
+        pk = int(str(number).lstrip("#"))
+    except ValueError:
+        raise NotFound(_("Ticket %(number)s does not exist.") % {"number": number}) from None
+    base = queryset if queryset is not None else visible_tickets(user)
+    ticket = base.filter(pk=pk).first() if pk > 0 else None
+    if ticket is None:
+        raise NotFound(_("Ticket #%(number)s does not exist.") % {"number": pk})
+    return ticket
+
+
+def _is_requester(user: User, ticket: Ticket) -> bool:
+    return ticket.requester_id == user.pk
+
+
+def reopen_window_open(ticket: Ticket, now=None) -> bool:
+    if ticket.status != Status.RESOLVED or ticket.resolved_at is None:
+        return False
+    now = now or timezone.now()
+    return now <= ticket.resolved_at + timedelta(days=settings.OSIT_REOPEN_WINDOW_DAYS)
+
+
+def can(user: User, action: Action | str, ticket: Ticket) -> bool:
+    """May ``user``, who sees ``ticket``, do ``action`` to it? (Visibility is not re-checked.)"""
+    roles = _roles(user)
+    if not roles:
+        return False
+    action = Action(action)
+    manager = bool(roles & {Role.MANAGER, Role.ADMIN})
+    technician = Role.TECHNICIAN in roles
+    operator = Role.OPERATOR in roles
+    agent = manager or technician or operator
+    closed = ticket.status == Status.CLOSED
+    match action:
+        case Action.VIEW:
+            return True
+        case Action.REPLY:
+            return agent or (_is_requester(user, ticket) and not closed)
+        case Action.NOTE | Action.READ_INTERNAL | Action.WATCHERS | Action.ATTACH:
+            if action == Action.ATTACH and _is_requester(user, ticket) and not closed:
+                return True
+            return agent
+        case Action.CHANGE_STATUS | Action.CLOSE | Action.REOPEN | Action.LOG_TIME:
+            return manager or technician
+        case Action.REROUTE:
+            return (manager or technician or operator) and not closed
+        case Action.TAKE:
+            return (manager or (technician and ticket.service_id in user.service_ids)) and (
+                ticket.owner_id != user.pk
+            )
+        case Action.ASSIGN:
+            return manager or (technician and ticket.service_id in user.service_ids)
+        case Action.EDIT:
+            return agent
+        case Action.DECIDE:
+            return manager and ticket.status == Status.PENDING_DECISION
+        case Action.CONFIRM:
+            return _is_requester(user, ticket) and ticket.status == Status.RESOLVED
+        case Action.REQUESTER_REOPEN:
+            return _is_requester(user, ticket) and reopen_window_open(ticket)
+    return False
+
+
+_MESSAGES = {
+    Action.REPLY: gettext_lazy(
+        "You may not reply to this ticket."
+    ),
+    Action.NOTE: gettext_lazy(
+        "Only agents may add internal notes."
+    ),
+    Action.READ_INTERNAL: gettext_lazy(
+        "Only agents may read internal notes."
+    ),
+    Action.CHANGE_STATUS: gettext_lazy(
+        "Only technicians and managers may change the status of a ticket."
+    ),
+    Action.CLOSE: gettext_lazy(
+        "Only technicians and managers may close a ticket."
+    ),
+    Action.REOPEN: gettext_lazy(
+        "Only technicians and managers may reopen a closed ticket."
+    ),
+    Action.REROUTE: gettext_lazy(
+        "You may not re-route this ticket."
+    ),
+    Action.TAKE: gettext_lazy(
+        "Only a technician of this ticket's service may take it."
+    ),
+    Action.ASSIGN: gettext_lazy(
+        "Only a technician of this ticket's service may assign it."
+    ),
+    Action.EDIT: gettext_lazy(
+        "Only agents may change this ticket."
+    ),
+    Action.WATCHERS: gettext_lazy(
+        "Only agents may change the watchers."
+    ),
+    Action.LOG_TIME: gettext_lazy(
+        "Only technicians and managers may report interventions."
+    ),
+    Action.ATTACH: gettext_lazy(
+        "You may not attach files to this ticket."
+    ),
+    Action.DECIDE: gettext_lazy(
+        "Only a manager may accept or reject an enhancement request."
+    ),
+    Action.CONFIRM: gettext_lazy(
+        "Only the requester may confirm that a resolved ticket is fixed."
+    ),
+    Action.REQUESTER_REOPEN: gettext_lazy(
+        "Only the requester may reopen a resolved ticket, within "
+    "the reopening window."
+    ),
+}
+
+
+def forbidden_message(action: Action | str) -> str:
+    return str(_MESSAGES.get(Action(action), gettext_lazy("You may not do this.")))
+
+
+def require(user: User, action: Action | str, ticket: Ticket) -> None:
+    if not can(user, action, ticket):
+        raise Forbidden(forbidden_message(action))
+
+
+def can_download(user: User, attachment: Attachment) -> bool:
+    """``attachment``'s ticket must already be visible (fetch it through visible_tickets)."""
+    return not attachment.internal or can(user, Action.READ_INTERNAL, attachment.ticket)
+
+
+def get_attachment_for(user: User, attachment_id: int) -> Attachment:
+    visible = visible_tickets(user).values("id")
+    attachment = (
+        Attachment.objects.select_related("ticket")
+        .filter(pk=attachment_id, ticket_id__in=visible)
+        .first()
+    )
+    if attachment is None or not can_download(user, attachment):
+        raise NotFound(_("Attachment %(id)s does not exist.") % {"id": attachment_id})
+    return attachment

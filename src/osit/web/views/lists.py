@@ -1,0 +1,3 @@
+from osit.web.views.auth import _todo
+
+home = queue = mine = unowned = enhancements = closed = quick_create = _todo

@@ -1,0 +1,3 @@
+from osit.web.views.auth import _todo
+
+new = lookup = recent = suggest_service = _todo

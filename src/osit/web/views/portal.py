@@ -1,0 +1,3 @@
+from osit.web.views.auth import _todo
+
+index = new = detail = reply = confirm = reopen = _todo

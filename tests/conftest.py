@@ -1,0 +1,100 @@
+"""Personas (STYLE §10) shared by every test: one of each role, two services, two requesters.
+
+- alice, bob: requesters (different organisations)
+- olivia: operator (call centre)
+- tom: technician of *appdev* (Application developers)
+- nina: technician of *network*
+- max: manager; ada: admin
+Every persona's password is ``PASSWORD``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+PASSWORD = "correct-horse-battery"
+
+
+@dataclass
+class Personas:
+    alice: object
+    bob: object
+    olivia: object
+    tom: object
+    nina: object
+    max: object
+    ada: object
+    appdev: object
+    network: object
+    payroll: object  # an application owned by appdev
+    router: object  # an application owned by network
+
+    def by_role(self, name: str):
+        return getattr(self, name)
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    from osit.directory import actions as d
+
+    d.ensure_roles()
+    appdev = d.create_service(actor=None, channel="cli", slug="appdev",
+                              name="Application developers", email="appdev@osit.test")
+    network = d.create_service(actor=None, channel="cli", slug="network", name="Network",
+                               email="network@osit.test")
+    payroll = d.create_application(actor=None, channel="cli", slug="payroll", name="Payroll",
+                                   service=appdev)
+    router = d.create_application(actor=None, channel="cli", slug="core-router",
+                                  name="Core router", service=network)
+    acme = d.create_organisation(actor=None, channel="cli", slug="acme", name="Acme")
+    globex = d.create_organisation(actor=None, channel="cli", slug="globex", name="Globex")
+
+    def user(name, role, services=(), org=None, phone=""):
+        return d.create_user(actor=None, channel="cli", username=name, email=f"{name}@osit.test",
+                             roles=[role], services=services, password=PASSWORD,
+                             first_name=name.capitalize(), last_name="Test", phone=phone,
+                             organisation=org, validate=False)
+
+    return Personas(
+        alice=user("alice", "requester", org=acme, phone="+33123456789"),
+        bob=user("bob", "requester", org=globex, phone="+33987654321"),
+        olivia=user("olivia", "operator"),
+        tom=user("tom", "technician", [appdev]),
+        nina=user("nina", "technician", [network]),
+        max=user("max", "manager"),
+        ada=user("ada", "admin"),
+        appdev=appdev,
+        network=network,
+        payroll=payroll,
+        router=router,
+    )
+
+
+@pytest.fixture
+def make_ticket(personas):
+    """Create a ticket through the action, as an operator would by phone."""
+    from osit.tickets.actions import create_ticket
+
+    def make(**overrides):
+        fields = {
+            "actor": personas.olivia,
+            "channel": "phone",
+            "requester": personas.alice,
+            "subject": "Error message at login",
+            "description": "The payroll application says 'database unavailable'.",
+            "service": personas.appdev,
+            "application": personas.payroll,
+            "severity": "major",
+            "criticality": "blocking",
+        }
+        fields.update(overrides)
+        return create_ticket(**fields)
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "attachments"
