@@ -98,3 +98,11 @@ def make_ticket(personas):
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "attachments"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings, request):
+    # Argon2 is deliberately slow; personas are created for most tests. tests/test_settings.py
+    # checks that production uses Argon2.
+    if "argon2" not in request.keywords:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

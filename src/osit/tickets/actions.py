@@ -86,12 +86,12 @@ class _History:
         self.actor, self.channel, self.ticket = actor, channel, ticket
         self.events: list[PendingEvent] = []
 
-    def add(self, kind: str, *, internal: bool = False, ticket: Ticket | None = None,
+    def add(self, event_kind: str, /, *, internal: bool = False, ticket: Ticket | None = None,
             **data: Any) -> None:
         target = ticket or self.ticket
         self.events.append(
             PendingEvent(
-                kind=kind,
+                kind=event_kind,
                 channel=self.channel,
                 actor_id=self.actor.pk,
                 actor_label=self.actor.display_name,
@@ -110,7 +110,10 @@ class _History:
 
 def _lock(ticket: Ticket) -> Ticket:
     """Re-read ``ticket`` under a row lock: decisions are taken on the committed state."""
-    return Ticket.objects.select_for_update().select_related("service").get(pk=ticket.pk)
+    # of=self: PostgreSQL cannot lock the nullable side of the outer join to the service.
+    return Ticket.objects.select_for_update(of=("self",)).select_related("service").get(
+        pk=ticket.pk
+    )
 
 
 def _require_text(value: str | None, *, field: str, message: str) -> str:

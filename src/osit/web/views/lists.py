@@ -1,3 +1,240 @@
-from osit.web.views.auth import _todo
+"""Agent pages: "at a glance" home, the ticket lists and quick create (SPEC §3, §9).
 
-home = queue = mine = unowned = enhancements = closed = quick_create = _todo
+Each list is a query from osit.tickets.queries rendered by one template; the number of SQL
+queries of a page does not depend on the number of tickets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from osit.core.errors import DomainError
+from osit.directory.actions import find_user
+from osit.directory.models import Service
+from osit.tickets import queries
+from osit.tickets.actions import create_ticket
+from osit.tickets.choices import Channel
+from osit.tickets.models import Ticket
+from osit.tickets.policy import is_agent
+from osit.web.forms_lists import QuickCreateForm
+from osit.web.forms_util import add_domain_error
+
+HOME_LIMIT = 10
+
+# Column headers: (sort key or None, label). Keys must be in queries.SORTS.
+COLUMNS = (
+    ("number", gettext_lazy("Number")),
+    ("subject", gettext_lazy("Subject")),
+    (None, gettext_lazy("Requester")),
+    ("service", gettext_lazy("Service")),
+    (None, gettext_lazy("Application")),
+    ("owner", gettext_lazy("Owner")),
+    ("priority", gettext_lazy("Priority")),
+    ("status", gettext_lazy("Status")),
+    ("updated", gettext_lazy("Updated")),
+)
+SORT_LABELS = {
+    "number": gettext_lazy("Number"),
+    "subject": gettext_lazy("Subject"),
+    "priority": gettext_lazy("Priority"),
+    "status": gettext_lazy("Status"),
+    "service": gettext_lazy("Service"),
+    "owner": gettext_lazy("Owner"),
+    "created": gettext_lazy("Created"),
+    "updated": gettext_lazy("Updated"),
+    "closed": gettext_lazy("Closed"),
+}
+
+
+def agent_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Anonymous users log in first; requesters get 403 (their pages are the portal's)."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not is_agent(request.user):
+            raise PermissionDenied(
+                _("This page is for the service desk's agents. Your requests are in the portal.")
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _headers(sort: queries.Sort) -> list[dict[str, object]]:
+    """Header cells: a click sorts by the column, a second click reverses it."""
+    cells = []
+    for key, label in COLUMNS:
+        current = key is not None and key == sort.key
+        descending = current and sort.descending
+        cells.append(
+            {
+                "key": key,
+                "label": label,
+                "param": key if (key is None or not current or descending) else f"-{key}",
+                "aria_sort": ("descending" if descending else "ascending") if current else None,
+            }
+        )
+    return cells
+
+
+def _render_list(
+    request: HttpRequest,
+    tickets: QuerySet[Ticket],
+    *,
+    title: str,
+    nav_active: str,
+    default_sort: str = queries.DEFAULT_SORT,
+    **extra: object,
+) -> HttpResponse:
+    sort = queries.parse_sort(request.GET.get("sort"), default_sort)
+    page = Paginator(queries.for_table(tickets, sort), settings.OSIT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "title": title,
+        "nav_active": nav_active,
+        "page_obj": page,
+        "tickets": page.object_list,
+        "sort": sort,
+        "headers": _headers(sort),
+        "sort_choices": [(key, SORT_LABELS[key]) for key in queries.SORTS],
+        "nav_services": queries.queue_services(),
+        **extra,
+    }
+    return render(request, "osit/list.html", context)
+
+
+@agent_required
+def queue(request: HttpRequest, slug: str) -> HttpResponse:
+    service = Service.objects.filter(slug=slug).first()
+    if service is None:
+        raise Http404(_("There is no service %(slug)s.") % {"slug": slug})
+    return _render_list(
+        request,
+        queries.queue(request.user, service),
+        title=_("Queue: %(service)s") % {"service": service.name},
+        nav_active=f"queue:{service.slug}",
+        current_service=service,
+        empty_text=_("No active ticket in this queue."),
+    )
+
+
+@agent_required
+def mine(request: HttpRequest) -> HttpResponse:
+    return _render_list(
+        request,
+        queries.mine(request.user),
+        title=_("My tickets"),
+        nav_active="mine",
+        empty_text=_("You own no active ticket."),
+    )
+
+
+@agent_required
+def unowned(request: HttpRequest) -> HttpResponse:
+    return _render_list(
+        request,
+        queries.unowned(request.user),
+        title=_("New and unowned"),
+        nav_active="unowned",
+        empty_text=_("Every ticket has an owner."),
+    )
+
+
+@agent_required
+def enhancements(request: HttpRequest) -> HttpResponse:
+    return _render_list(
+        request,
+        queries.enhancements(request.user),
+        title=_("Enhancement requests"),
+        nav_active="enhancements",
+        empty_text=_("No enhancement request waits for a decision."),
+    )
+
+
+@agent_required
+def closed(request: HttpRequest) -> HttpResponse:
+    return _render_list(
+        request,
+        queries.closed(request.user),
+        title=_("Closed tickets"),
+        nav_active="closed",
+        default_sort="-closed",
+        show_closed=True,
+        empty_text=_("No closed ticket."),
+    )
+
+
+def _render_home(
+    request: HttpRequest, form: QuickCreateForm, *, quick_only: bool = False
+) -> HttpResponse:
+    user = request.user
+    context: dict[str, object] = {
+        "form": form,
+        "quick_only": quick_only,
+        "nav_active": "home",
+        "nav_services": queries.queue_services(),
+    }
+    if not quick_only:
+        by_priority = queries.Sort("priority")
+        unowned = queries.unowned(user)
+        context.update(
+            my_tickets=queries.for_table(queries.mine(user), by_priority)[:HOME_LIMIT],
+            unowned_tickets=queries.for_table(unowned, by_priority)[:HOME_LIMIT],
+            unowned_count=unowned.count(),
+            enhancement_count=queries.enhancements(user).count(),
+            home_limit=HOME_LIMIT,
+            headers=_headers(by_priority),
+        )
+    return render(request, "osit/home.html", context)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    if not is_agent(request.user):
+        return redirect("web:portal")
+    return _render_home(request, QuickCreateForm())
+
+
+def _create_from(form: QuickCreateForm, actor) -> Ticket | None:
+    data = form.cleaned_data
+    try:
+        return create_ticket(
+            actor=actor,
+            channel=Channel.WEB,
+            requester=find_user(data["requester"]),
+            subject=data["subject"],
+            service=data["service"],
+            application=data["application"],
+            severity=data["severity"],
+            criticality=data["criticality"],
+        )
+    except DomainError as exc:
+        add_domain_error(form, exc, aliases=form.error_aliases)
+        return None
+
+
+@agent_required
+def quick_create(request: HttpRequest) -> HttpResponse:
+    """POST target of the home page's form; GET shows the form alone."""
+    if request.method != "POST":
+        return _render_home(request, QuickCreateForm(), quick_only=True)
+    form = QuickCreateForm(request.POST)
+    ticket = _create_from(form, request.user) if form.is_valid() else None
+    if ticket is None:
+        return _render_home(request, form)
+    messages.success(request, _("Ticket #%(number)d created.") % {"number": ticket.number})
+    return redirect("web:ticket", number=ticket.number)

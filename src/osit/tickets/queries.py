@@ -1,0 +1,137 @@
+"""Read-only ticket lists for the agent pages (SPEC §3, §9).
+
+Every list starts from ``policy.visible_tickets(user)`` and is then narrowed; nothing here widens
+what a user may see. ``for_table`` loads exactly the columns a list shows, in one query per page
+whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+
+from osit.directory.choices import Role
+from osit.directory.models import Service
+from osit.tickets.choices import ACTIVE_STATUSES, Status
+from osit.tickets.models import Ticket
+from osit.tickets.policy import visible_tickets
+
+if TYPE_CHECKING:
+    from osit.directory.models import User
+
+# Tickets nobody has taken yet that still need work. Enhancement requests wait for a manager's
+# decision in their own list; resolved tickets wait for the requester.
+UNOWNED_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING_CUSTOMER)
+
+# ?sort= key → ordering. Every ordering ends on the number so that paging is stable.
+SORTS: dict[str, tuple[str, ...]] = {
+    "number": ("id",),
+    "subject": ("subject", "id"),
+    "priority": ("priority", "created_at", "id"),
+    "status": ("status", "priority", "id"),
+    "service": ("service__name", "priority", "id"),
+    "owner": ("owner__username", "priority", "id"),
+    "created": ("created_at", "id"),
+    "updated": ("updated_at", "id"),
+    "closed": ("closed_at", "id"),
+}
+DEFAULT_SORT = "priority"
+
+_USER_COLUMNS = ("username", "first_name", "last_name")
+TABLE_FIELDS = (
+    "id",
+    "subject",
+    "priority",
+    "status",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    *(f"requester__{f}" for f in _USER_COLUMNS),
+    *(f"owner__{f}" for f in _USER_COLUMNS),
+    "service__slug",
+    "service__name",
+    "application__slug",
+    "application__name",
+)
+
+
+@dataclass(frozen=True)
+class Sort:
+    """A validated ``?sort=`` value: the key shown in links and whether it is descending."""
+
+    key: str
+    descending: bool = False
+
+    @property
+    def param(self) -> str:
+        return f"-{self.key}" if self.descending else self.key
+
+    @property
+    def ordering(self) -> list[str]:
+        prefix = "-" if self.descending else ""
+        return [prefix + field for field in SORTS[self.key]]
+
+
+def parse_sort(value: str | None, default: str = DEFAULT_SORT) -> Sort:
+    """The sort asked for, or ``default`` when the value is missing or not whitelisted."""
+    for candidate in (value or "", default):
+        key = candidate.removeprefix("-")
+        if key in SORTS:
+            return Sort(key, candidate.startswith("-"))
+    return Sort(DEFAULT_SORT)
+
+
+def for_table(queryset: QuerySet[Ticket], sort: Sort) -> QuerySet[Ticket]:
+    """``queryset`` with what a ticket table shows joined in, ordered by ``sort``."""
+    return (
+        queryset.select_related("requester", "owner", "service", "application")
+        .only(*TABLE_FIELDS)
+        .order_by(*sort.ordering)
+    )
+
+
+def sees_all_services(user: User) -> bool:
+    """First level, managers and admins dispatch for every service."""
+    return bool(user.role_names & {Role.OPERATOR, Role.MANAGER, Role.ADMIN})
+
+
+def active(user: User) -> QuerySet[Ticket]:
+    return visible_tickets(user).filter(status__in=sorted(ACTIVE_STATUSES))
+
+
+def queue(user: User, service: Service) -> QuerySet[Ticket]:
+    """Active tickets of ``service`` that ``user`` may see."""
+    return active(user).filter(service=service)
+
+
+def mine(user: User) -> QuerySet[Ticket]:
+    """Active tickets owned by ``user``."""
+    return active(user).filter(owner_id=user.pk)
+
+
+def unowned(user: User) -> QuerySet[Ticket]:
+    """Tickets waiting for someone to take them, in the user's services.
+
+    Operators, managers and admins see every service's, including tickets not yet routed to any
+    service (portal tickets waiting for first level).
+    """
+    qs = visible_tickets(user).filter(status__in=UNOWNED_STATUSES, owner__isnull=True)
+    if sees_all_services(user):
+        return qs
+    return qs.filter(service_id__in=sorted(user.service_ids))
+
+
+def enhancements(user: User) -> QuerySet[Ticket]:
+    """Enhancement requests waiting for a decision."""
+    return visible_tickets(user).filter(status=Status.PENDING_DECISION)
+
+
+def closed(user: User) -> QuerySet[Ticket]:
+    return visible_tickets(user).filter(status=Status.CLOSED)
+
+
+def queue_services() -> QuerySet[Service]:
+    """The services shown in the queue picker, by name."""
+    return Service.objects.filter(is_active=True).only("slug", "name").order_by("name")

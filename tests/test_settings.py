@@ -1,0 +1,51 @@
+import pytest
+from django.contrib.auth.hashers import identify_hasher
+
+from osit.env import ConfigError, env_bool, env_int, parse_database_url
+
+
+@pytest.mark.argon2
+def test_passwords_are_hashed_with_argon2(personas):
+    personas.alice.refresh_from_db()
+    assert identify_hasher(personas.alice.password).algorithm == "argon2"
+
+
+def test_bad_boolean_names_the_variable(monkeypatch):
+    monkeypatch.setenv("OSIT_DEBUG", "maybe")
+    with pytest.raises(ConfigError, match="OSIT_DEBUG='maybe' is not a boolean"):
+        env_bool("OSIT_DEBUG", False)
+
+
+def test_bad_number_names_the_variable(monkeypatch):
+    monkeypatch.setenv("OSIT_AUTOCLOSE_DAYS", "soon")
+    with pytest.raises(ConfigError, match="OSIT_AUTOCLOSE_DAYS='soon' is not a whole number"):
+        env_int("OSIT_AUTOCLOSE_DAYS", 7)
+    monkeypatch.setenv("OSIT_AUTOCLOSE_DAYS", "0")
+    with pytest.raises(ConfigError, match="must be at least 1"):
+        env_int("OSIT_AUTOCLOSE_DAYS", 7, minimum=1)
+
+
+def test_secret_read_from_file(monkeypatch, tmp_path):
+    secret = tmp_path / "key"
+    secret.write_text("s3cret\n")
+    monkeypatch.delenv("OSIT_BASE_URL", raising=False)
+    monkeypatch.setenv("OSIT_BASE_URL_FILE", str(secret))
+    from osit.env import env_str
+
+    assert env_str("OSIT_BASE_URL") == "s3cret"
+    monkeypatch.setenv("OSIT_BASE_URL_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="OSIT_BASE_URL_FILE: cannot read"):
+        env_str("OSIT_BASE_URL")
+
+
+def test_database_urls():
+    pg = parse_database_url("postgres://osit:p%40ss@db.example.org:5433/osit?sslmode=require")
+    assert (pg.engine, pg.name, pg.user, pg.password, pg.host, pg.port) == (
+        "django.db.backends.postgresql", "osit", "osit", "p@ss", "db.example.org", "5433"
+    )
+    assert pg.options == {"sslmode": "require"}
+    assert parse_database_url("sqlite:////var/lib/osit/db.sqlite3").name == "/var/lib/osit/db.sqlite3"
+    with pytest.raises(ConfigError, match="unsupported scheme 'mysql'"):
+        parse_database_url("mysql://x/y")
+    with pytest.raises(ConfigError, match="no database name"):
+        parse_database_url("postgres://host/")
