@@ -1,4 +1,439 @@
-from osit.web.views.auth import _todo
+"""The agent ticket page (SPEC §2, §3): facts, the full timeline and one panel per action.
 
-detail = reply = status = reroute = take = assign = classify = priority = decide = _todo
-watchers = attach = download = _todo
+Each action is a POST that parses its form, calls the matching osit.tickets.actions function with
+channel "web" and redirects back to the page (post/redirect/get). A domain error re-renders the
+page with the message next to the field and the status code of the error. Requesters are sent
+to their portal page; a ticket a user may not see answers 404 like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from osit.core.errors import Conflict, DomainError, Forbidden, NotFound
+from osit.directory.actions import find_user
+from osit.tickets import actions, lifecycle
+from osit.tickets.choices import Channel, Status, WatcherKind
+from osit.tickets.models import Ticket, Watcher
+from osit.tickets.policy import (
+    Action,
+    can,
+    get_attachment_for,
+    get_ticket_for,
+    is_agent,
+    visible_tickets,
+)
+from osit.tickets.timeline import build_timeline, format_minutes
+from osit.web.forms_ticket import (
+    AssignForm,
+    AttachForm,
+    ClassifyForm,
+    DecideForm,
+    PriorityForm,
+    ReplyForm,
+    RerouteForm,
+    StatusForm,
+    WatcherForm,
+    uploads_from,
+)
+from osit.web.forms_util import add_domain_error
+from osit.web.views.errors import render_domain_error
+
+CHANNEL = Channel.WEB
+
+# The facts panel reads these relations with the ticket, in one query.
+_RELATED = ("requester", "organisation", "site", "service", "application", "owner")
+
+
+def _status_for(exc: DomainError) -> int:
+    """The HTTP status of a page re-rendered because an action refused."""
+    if isinstance(exc, Forbidden):
+        return 403
+    if isinstance(exc, Conflict):
+        return 409
+    return 400
+
+
+# --- fetching ---------------------------------------------------------------------------------
+
+
+def _ticket_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Log in, fetch the ticket through the policy (404 when invisible), keep requesters out.
+
+    A requester asking for the page is redirected to the portal page of the same ticket; a
+    requester posting to an agent action gets 403 (the portal has its own forms).
+    """
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, number: int) -> HttpResponse:
+        user = request.user
+        try:
+            ticket = get_ticket_for(
+                user, number, queryset=visible_tickets(user).select_related(*_RELATED)
+            )
+        except NotFound as exc:
+            return render_domain_error(request, exc)
+        if not is_agent(user):
+            if request.method in ("GET", "HEAD"):
+                return redirect("web:portal_ticket", number=ticket.number)
+            raise PermissionDenied(
+                _("This page is for the service desk's agents. Your requests are in the portal.")
+            )
+        return view(request, ticket)
+
+    return wrapper
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+def _status_targets(user, ticket: Ticket) -> list[str]:
+    """The statuses ``user`` may move ``ticket`` to (the decision panel handles enhancements)."""
+    if ticket.status == Status.PENDING_DECISION:
+        return []
+    if ticket.status == Status.CLOSED:
+        needed = {Status.OPEN: Action.REOPEN}
+    else:
+        needed = {
+            s: Action.CLOSE if s == Status.CLOSED else Action.CHANGE_STATUS
+            for s in lifecycle.allowed_from(ticket.status)
+        }
+    return [s for s in lifecycle.allowed_from(ticket.status) if can(user, needed[s], ticket)]
+
+
+def _permissions(user, ticket: Ticket) -> dict[str, bool]:
+    names = (
+        Action.REPLY,
+        Action.NOTE,
+        Action.READ_INTERNAL,
+        Action.REROUTE,
+        Action.TAKE,
+        Action.ASSIGN,
+        Action.EDIT,
+        Action.DECIDE,
+        Action.WATCHERS,
+        Action.ATTACH,
+        Action.LOG_TIME,
+    )
+    return {str(action): can(user, action, ticket) for action in names}
+
+
+def _default_forms(
+    user, ticket: Ticket, perms: dict[str, bool], targets: list[str]
+) -> dict[str, forms.Form]:
+    """The unbound form of each panel the user may use."""
+    found: dict[str, forms.Form] = {}
+    if perms[Action.REPLY] or perms[Action.NOTE]:
+        found["reply"] = _reply_form(None, ticket, perms)
+    if targets:
+        found["status"] = StatusForm(ticket=ticket, targets=targets)
+    if perms[Action.REROUTE]:
+        found["reroute"] = RerouteForm(ticket=ticket)
+    if perms[Action.ASSIGN]:
+        found["assign"] = AssignForm(ticket=ticket)
+    if perms[Action.EDIT]:
+        found["classify"] = ClassifyForm(ticket=ticket)
+        found["priority"] = PriorityForm(ticket=ticket)
+    if perms[Action.DECIDE]:
+        found["decide"] = DecideForm(ticket=ticket)
+    if perms[Action.WATCHERS]:
+        found["watchers"] = WatcherForm(ticket=ticket)
+    if perms[Action.ATTACH]:
+        found["attach"] = AttachForm(ticket=ticket)
+    return found
+
+
+def _reply_form(request: HttpRequest | None, ticket: Ticket, perms: dict[str, bool]) -> ReplyForm:
+    return ReplyForm(
+        request.POST if request else None,
+        request.FILES if request else None,
+        ticket=ticket,
+        can_note=perms[Action.NOTE],
+        can_log_time=perms[Action.LOG_TIME],
+        can_attach=perms[Action.ATTACH],
+    )
+
+
+def _render(
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    bound: tuple[str, forms.Form] | None = None,
+    status: int = 200,
+    page_error: str = "",
+) -> HttpResponse:
+    user = request.user
+    perms = _permissions(user, ticket)
+    targets = _status_targets(user, ticket)
+    panels = _default_forms(user, ticket, perms, targets)
+    open_panel = ""
+    if bound is not None:
+        open_panel, form = bound
+        panels[open_panel] = form
+    watchers = list(
+        Watcher.objects.filter(ticket=ticket)
+        .select_related("user")
+        .only("id", "kind", "user__username", "user__first_name", "user__last_name", "user__email")
+        .order_by("kind", "user__username")
+    )
+    include_internal = perms[Action.READ_INTERNAL]
+    context: dict[str, Any] = {
+        "ticket": ticket,
+        "may": perms,
+        "panels": panels,
+        "open_panel": open_panel,
+        "page_error": page_error,
+        "timeline": build_timeline(ticket, include_internal=include_internal),
+        "include_internal": include_internal,
+        "cc": [w for w in watchers if w.kind == WatcherKind.CC],
+        "admincc": [w for w in watchers if w.kind == WatcherKind.ADMINCC],
+        "time_spent": format_minutes(ticket.time_spent_minutes),
+        "can_take": perms[Action.TAKE],
+        "nav_active": f"queue:{ticket.service.slug}" if ticket.service else "",
+    }
+    return render(request, "osit/ticket/detail.html", context, status=status)
+
+
+@require_GET
+@_ticket_view
+def detail(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    return _render(request, ticket)
+
+
+# --- running an action ------------------------------------------------------------------------
+
+
+def _back(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    """Back to the ticket, or home when the action took it out of the user's sight."""
+    if visible_tickets(request.user).filter(pk=ticket.pk).exists():
+        return redirect("web:ticket", number=ticket.number)
+    return redirect("web:home")
+
+
+def _run(
+    request: HttpRequest,
+    ticket: Ticket,
+    panel: str,
+    form: forms.Form,
+    do: Callable[[dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    """Validate ``form``, call ``do(cleaned_data)``; PRG on success, the page with errors else."""
+    if not form.is_valid():
+        return _render(request, ticket, bound=(panel, form), status=400)
+    try:
+        do(form.cleaned_data)
+    except DomainError as exc:
+        if isinstance(exc, NotFound) and not exc.field:
+            return render_domain_error(request, exc)
+        add_domain_error(form, exc, aliases=getattr(form, "error_aliases", None))
+        return _render(request, ticket, bound=(panel, form), status=_status_for(exc))
+    messages.success(request, done)
+    return _back(request, ticket)
+
+
+@require_POST
+@_ticket_view
+def reply(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    form = _reply_form(request, ticket, _permissions(request.user, ticket))
+
+    def do(data: dict[str, Any]) -> object:
+        return actions.add_comment(
+            ticket,
+            actor=request.user,
+            channel=CHANNEL,
+            body=data["body"],
+            visibility=data["visibility"],
+            time_spent_minutes=data.get("time_spent_minutes") or 0,
+            activity=data.get("activity"),
+            billable=data.get("billable"),
+            work_date=data.get("work_date"),
+            uploads=uploads_from(data.get("attachments") or []),
+        )
+
+    return _run(request, ticket, "reply", form, do, _("Your comment was added."))
+
+
+@require_POST
+@_ticket_view
+def status(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    form = StatusForm(request.POST, ticket=ticket, targets=_status_targets(request.user, ticket))
+
+    def do(data: dict[str, Any]) -> object:
+        return actions.change_status(
+            ticket,
+            actor=request.user,
+            channel=CHANNEL,
+            status=data["status"],
+            comment=data["comment"],
+            visibility=data["visibility"],
+        )
+
+    return _run(request, ticket, "status", form, do, _("The status was changed."))
+
+
+@require_POST
+@_ticket_view
+def reroute(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    form = RerouteForm(request.POST, ticket=ticket)
+
+    def do(data: dict[str, Any]) -> object:
+        return actions.reroute(
+            ticket,
+            actor=request.user,
+            channel=CHANNEL,
+            service=data["service"],
+            comment=data["comment"],
+        )
+
+    return _run(request, ticket, "reroute", form, do, _("The ticket was re-routed."))
+
+
+@require_POST
+@_ticket_view
+def take(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    try:
+        actions.take(ticket, actor=request.user, channel=CHANNEL)
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            return render_domain_error(request, exc)
+        return _render(request, ticket, status=_status_for(exc), page_error=exc.message)
+    messages.success(request, _("You are now the owner of this ticket."))
+    return _back(request, ticket)
+
+
+@require_POST
+@_ticket_view
+def assign(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    form = AssignForm(request.POST, ticket=ticket)
+
+    def do(data: dict[str, Any]) -> object:
+        return actions.assign(ticket, actor=request.user, channel=CHANNEL, owner=data["owner"])
+
+    return _run(request, ticket, "assign", form, do, _("The owner was changed."))
+
+
+@require_POST
+@_ticket_view
+def classify(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    form = ClassifyForm(request.POST, ticket=ticket)
+
+    def do(data: dict[str, Any]) -> object:
+        application = data["application"]
+        return actions.classify(
+            ticket,
+            actor=request.user,
+            channel=CHANNEL,
+            severity=data["severity"],
+            criticality=data["criticality"],
+            application=application,
+            clear_application=application is None and ticket.application_id is not None,
+        )
+
+    return _run(request, ticket, "classify", form, do, _("The classification was saved."))
+
+
+@require_POST
+@_ticket_view
+def priority(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    form = PriorityForm(request.POST, ticket=ticket)
+
+    def do(data: dict[str, Any]) -> object:
+        return actions.set_priority(
+            ticket,
+            actor=request.user,
+            channel=CHANNEL,
+            priority=None if data["reset"] else data["priority"],
+            reason=data["reason"],
+        )
+
+    return _run(request, ticket, "priority", form, do, _("The priority was saved."))
+
+
+@require_POST
+@_ticket_view
+def decide(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    form = DecideForm(request.POST, ticket=ticket)
+
+    def do(data: dict[str, Any]) -> object:
+        return actions.decide_enhancement(
+            ticket,
+            actor=request.user,
+            channel=CHANNEL,
+            accept=data["decision"] == "accept",
+            comment=data["comment"],
+        )
+
+    return _run(request, ticket, "decide", form, do, _("The decision was recorded."))
+
+
+@require_POST
+@_ticket_view
+def watchers(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    form = WatcherForm(request.POST, ticket=ticket)
+
+    def do(data: dict[str, Any]) -> object:
+        user = find_user(data["user"])
+        change = actions.remove_watcher if data["remove"] else actions.add_watcher
+        return change(ticket, actor=request.user, channel=CHANNEL, user=user, kind=data["kind"])
+
+    removing = request.POST.get("remove") in ("True", "true", "on", "1")
+    done = _("The watcher was removed.") if removing else _("The watcher was added.")
+    return _run(request, ticket, "watchers", form, do, done)
+
+
+@require_POST
+@_ticket_view
+def attach(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    form = AttachForm(request.POST, request.FILES, ticket=ticket)
+
+    def do(data: dict[str, Any]) -> object:
+        return actions.add_attachments(
+            ticket, actor=request.user, channel=CHANNEL, uploads=uploads_from(data["attachments"])
+        )
+
+    return _run(request, ticket, "attach", form, do, _("The files were attached."))
+
+
+# --- download ---------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def download(request: HttpRequest, attachment_id: int, filename: str) -> HttpResponse:
+    """The file, if its ticket is visible and (for an internal one) the user reads notes."""
+    try:
+        attachment = get_attachment_for(request.user, attachment_id)
+        handle = _open(attachment)
+    except NotFound as exc:
+        return render_domain_error(request, exc)
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    # Never rendered by the browser as part of OSIT, whatever the uploader claimed it is.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _open(attachment):
+    try:
+        return attachment.file.open("rb")
+    except OSError:
+        raise NotFound(_("Attachment %(id)s does not exist.") % {"id": attachment.pk}) from None
