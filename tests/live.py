@@ -1,0 +1,119 @@
+"""Real processes for tests: an initialised data directory and a running ``osit serve``.
+
+Tests that start processes cannot use pytest-django's test database; they get their own:
+a fresh SQLite file under ``tmp_path``, or — when the suite runs on PostgreSQL
+(``OSIT_DATABASE_URL`` set) — a dedicated database created here and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+OSIT = [sys.executable, "-m", "osit"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def process_database(tag: str) -> Iterator[str | None]:
+    """Yield an OSIT_DATABASE_URL for subprocesses (None: SQLite in the data directory)."""
+    base = os.environ.get("OSIT_DATABASE_URL")
+    if not base:
+        yield None
+        return
+    import psycopg
+
+    name = f"osit_proc_{tag}_{secrets.token_hex(4)}"
+    admin = base.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def osit_env(data_dir: Path, database_url: str | None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OSIT_")}
+    env["OSIT_DATA_DIR"] = str(data_dir)
+    env["DJANGO_SETTINGS_MODULE"] = "osit.settings"
+    if database_url:
+        env["OSIT_DATABASE_URL"] = database_url
+    env.update(extra)
+    return env
+
+
+def run_osit(args: list[str], env: dict[str, str], *, input: str | None = None,
+             timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*OSIT, *args], env=env, input=input, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def initialise(env: dict[str, str]) -> None:
+    result = run_osit(["init"], env)
+    assert result.returncode == 0, result.stderr
+
+
+def shell(env: dict[str, str], code: str) -> str:
+    """Run Python with Django set up against the process database; returns stdout."""
+    prelude = "import django; django.setup()\n"
+    result = subprocess.run([sys.executable, "-c", prelude + code], env=env, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def wait_for(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def running_server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
+    """Start ``osit serve`` on a free port; yield its base URL; stop it on exit."""
+    port = free_port()
+    log = Path(env["OSIT_DATA_DIR"]) / "serve.log"
+    with log.open("w") as output:
+        proc = subprocess.Popen(
+            [*OSIT, "serve", "--port", str(port), "--workers", str(workers)],
+            env=env, stdout=output, stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            wait_for(base + "/login/")
+        except OSError:
+            proc.terminate()
+            raise AssertionError("osit serve did not start:\n" + log.read_text()) from None
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
