@@ -40,22 +40,40 @@ def personas(db) -> Personas:
     from osit.directory import actions as d
 
     d.ensure_roles()
-    appdev = d.create_service(actor=None, channel="cli", slug="appdev",
-                              name="Application developers", email="appdev@osit.test")
-    network = d.create_service(actor=None, channel="cli", slug="network", name="Network",
-                               email="network@osit.test")
-    payroll = d.create_application(actor=None, channel="cli", slug="payroll", name="Payroll",
-                                   service=appdev)
-    router = d.create_application(actor=None, channel="cli", slug="core-router",
-                                  name="Core router", service=network)
+    appdev = d.create_service(
+        actor=None,
+        channel="cli",
+        slug="appdev",
+        name="Application developers",
+        email="appdev@osit.test",
+    )
+    network = d.create_service(
+        actor=None, channel="cli", slug="network", name="Network", email="network@osit.test"
+    )
+    payroll = d.create_application(
+        actor=None, channel="cli", slug="payroll", name="Payroll", service=appdev
+    )
+    router = d.create_application(
+        actor=None, channel="cli", slug="core-router", name="Core router", service=network
+    )
     acme = d.create_organisation(actor=None, channel="cli", slug="acme", name="Acme")
     globex = d.create_organisation(actor=None, channel="cli", slug="globex", name="Globex")
 
     def user(name, role, services=(), org=None, phone=""):
-        return d.create_user(actor=None, channel="cli", username=name, email=f"{name}@osit.test",
-                             roles=[role], services=services, password=PASSWORD,
-                             first_name=name.capitalize(), last_name="Test", phone=phone,
-                             organisation=org, validate=False)
+        return d.create_user(
+            actor=None,
+            channel="cli",
+            username=name,
+            email=f"{name}@osit.test",
+            roles=[role],
+            services=services,
+            password=PASSWORD,
+            first_name=name.capitalize(),
+            last_name="Test",
+            phone=phone,
+            organisation=org,
+            validate=False,
+        )
 
     return Personas(
         alice=user("alice", "requester", org=acme, phone="+33123456789"),

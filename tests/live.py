@@ -58,10 +58,18 @@ def osit_env(data_dir: Path, database_url: str | None, **extra: str) -> dict[str
     return env
 
 
-def run_osit(args: list[str], env: dict[str, str], *, input: str | None = None,
-             timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*OSIT, *args], env=env, input=input, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+def run_osit(
+    args: list[str], env: dict[str, str], *, input: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*OSIT, *args],
+        env=env,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def initialise(env: dict[str, str]) -> None:
@@ -72,8 +80,14 @@ def initialise(env: dict[str, str]) -> None:
 def shell(env: dict[str, str], code: str) -> str:
     """Run Python with Django set up against the process database; returns stdout."""
     prelude = "import django; django.setup()\n"
-    result = subprocess.run([sys.executable, "-c", prelude + code], env=env, capture_output=True,
-                            text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", prelude + code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -100,7 +114,9 @@ def running_server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
     with log.open("w") as output:
         proc = subprocess.Popen(
             [*OSIT, "serve", "--port", str(port), "--workers", str(workers)],
-            env=env, stdout=output, stderr=subprocess.STDOUT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
     try:

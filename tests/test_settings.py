@@ -41,10 +41,16 @@ def test_secret_read_from_file(monkeypatch, tmp_path):
 def test_database_urls():
     pg = parse_database_url("postgres://osit:p%40ss@db.example.org:5433/osit?sslmode=require")
     assert (pg.engine, pg.name, pg.user, pg.password, pg.host, pg.port) == (
-        "django.db.backends.postgresql", "osit", "osit", "p@ss", "db.example.org", "5433"
+        "django.db.backends.postgresql",
+        "osit",
+        "osit",
+        "p@ss",
+        "db.example.org",
+        "5433",
     )
     assert pg.options == {"sslmode": "require"}
-    assert parse_database_url("sqlite:////var/lib/osit/db.sqlite3").name == "/var/lib/osit/db.sqlite3"
+    sqlite = parse_database_url("sqlite:////var/lib/osit/db.sqlite3")
+    assert sqlite.name == "/var/lib/osit/db.sqlite3"
     with pytest.raises(ConfigError, match="unsupported scheme 'mysql'"):
         parse_database_url("mysql://x/y")
     with pytest.raises(ConfigError, match="no database name"):

@@ -21,8 +21,14 @@ from tests import live
 
 def _resolve(ticket, personas, *, days_ago):
     when = timezone.now() - timedelta(days=days_ago)
-    change_status(ticket, actor=personas.tom, channel="web", status="resolved",
-                  comment="Restarted the pool.", now=when)
+    change_status(
+        ticket,
+        actor=personas.tom,
+        channel="web",
+        status="resolved",
+        comment="Restarted the pool.",
+        now=when,
+    )
     return Ticket.objects.get(pk=ticket.pk)
 
 
@@ -104,8 +110,9 @@ def _wait_closed(env, pk, timeout):
 @pytest.mark.slow
 def test_serve_runs_the_jobs_and_serves_pages(tmp_path):
     with live.process_database("serve") as url:
-        env = live.osit_env(tmp_path / "data", url, OSIT_JOB_TICK_SECONDS="1",
-                            OSIT_AUTOCLOSE_DAYS="1")
+        env = live.osit_env(
+            tmp_path / "data", url, OSIT_JOB_TICK_SECONDS="1", OSIT_AUTOCLOSE_DAYS="1"
+        )
         live.initialise(env)
         pk = int(live.shell(env, RESOLVE_OLD_TICKET))
         with live.running_server(env) as base:
@@ -137,14 +144,23 @@ def test_celery_worker_runs_the_same_job(tmp_path):
 
     broker = f"redis://127.0.0.1:6379/{random.randint(1, 15)}"
     with live.process_database("celery") as url:
-        env = live.osit_env(tmp_path / "data", url, OSIT_JOB_TICK_SECONDS="1",
-                            OSIT_AUTOCLOSE_DAYS="1", OSIT_BROKER_URL=broker)
+        env = live.osit_env(
+            tmp_path / "data",
+            url,
+            OSIT_JOB_TICK_SECONDS="1",
+            OSIT_AUTOCLOSE_DAYS="1",
+            OSIT_BROKER_URL=broker,
+        )
         live.initialise(env)
         pk = int(live.shell(env, RESOLVE_OLD_TICKET))
         log = tmp_path / "worker.log"
         with log.open("w") as output:
-            proc = subprocess.Popen([*live.OSIT, "worker", "--concurrency", "1"], env=env,
-                                    stdout=output, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [*live.OSIT, "worker", "--concurrency", "1"],
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
         try:
             closed = _wait_closed(env, pk, 40)
         finally:
@@ -177,7 +193,11 @@ def test_serve_refuses_before_init(tmp_path):
 
 
 def test_serve_help():
-    result = subprocess.run([sys.executable, "-m", "osit", "serve", "--help"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "osit", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0
     assert "granian" in result.stdout

@@ -39,7 +39,7 @@ def require_initialised() -> None:
     try:
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    except Exception as exc:  # noqa: BLE001 — any database error means the same thing here
+    except Exception as exc:
         raise CommandError(f"cannot reach the database: {exc}".strip()) from exc
     if pending:
         raise CommandError("the database needs upgrading: run `osit init` first.")

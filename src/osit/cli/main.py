@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
             setup_django()
         return int(args.func(args) or 0)
-    except (CommandError,) as exc:
+    except CommandError as exc:
         err(str(exc))
         return exc.exit_code
     except DomainError as exc:

@@ -18,12 +18,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "this command; with it, run `osit worker` instead."
         ),
     )
-    parser.add_argument("--host", default=os.environ.get("OSIT_HOST", "127.0.0.1"),
-                        help="address to listen on (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("OSIT_PORT", "8000")),
-                        help="port to listen on (default: %(default)s)")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("OSIT_WORKERS", "2")),
-                        help="web worker processes (default: %(default)s)")
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("OSIT_HOST", "127.0.0.1"),
+        help="address to listen on (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("OSIT_PORT", "8000")),
+        help="port to listen on (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("OSIT_WORKERS", "2")),
+        help="web worker processes (default: %(default)s)",
+    )
     parser.set_defaults(func=run)
 
 

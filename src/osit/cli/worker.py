@@ -19,10 +19,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "run: due work is claimed with SELECT … FOR UPDATE SKIP LOCKED."
         ),
     )
-    parser.add_argument("--once", action="store_true",
-                        help="run every job once and exit (for cron and tests)")
-    parser.add_argument("--concurrency", type=int, default=2,
-                        help="Celery worker processes (default: %(default)s)")
+    parser.add_argument(
+        "--once", action="store_true", help="run every job once and exit (for cron and tests)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=2, help="Celery worker processes (default: %(default)s)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -41,9 +43,15 @@ def run(args: argparse.Namespace) -> int:
 
         app = make_app()
         app.worker_main(
-            ["worker", "--beat", "--loglevel=INFO", f"--concurrency={args.concurrency}",
-             "--without-gossip", "--without-mingle",
-             f"--schedule={settings.DATA_DIR / 'celerybeat-schedule'}"]
+            [
+                "worker",
+                "--beat",
+                "--loglevel=INFO",
+                f"--concurrency={args.concurrency}",
+                "--without-gossip",
+                "--without-mingle",
+                f"--schedule={settings.DATA_DIR / 'celerybeat-schedule'}",
+            ]
         )
         return 0
     from osit.jobs.embedded import run_forever
