@@ -1,7 +1,7 @@
 """Django settings for OSIT, read from the environment (see docs/configuration.md).
 
-Nothing here has a secret in it: the secret key comes from ``OSIT_SECRET_KEY`` (or ``_FILE``) or from
-``$OSIT_DATA_DIR/secret_key``, written with mode 0600 by ``osit init``.
+Nothing here has a secret in it: the secret key comes from ``OSIT_SECRET_KEY`` (or ``_FILE``)
+or from ``$OSIT_DATA_DIR/secret_key``, written with mode 0600 by ``osit init``.
 """
 
 from __future__ import annotations
@@ -194,7 +194,10 @@ OSIT_LOGIN_RATE_LIMIT = env_int("OSIT_LOGIN_RATE_LIMIT", 10, minimum=1)  # failu
 _cache_url = env_str("OSIT_CACHE_URL")
 if _cache_url:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+        }
     }
 else:
     CACHES = {

@@ -142,9 +142,20 @@ def verify(*, batch_size: int = 5000) -> tuple[int, list[Problem]]:
     expected_seq, prev = 1, GENESIS
     checked = 0
     last_seq = 0
-    fields = (
-        "id seq ticket_id actor_id actor_label channel kind internal data created_at prev_hash hash"
-    ).split()
+    fields = [
+        "id",
+        "seq",
+        "ticket_id",
+        "actor_id",
+        "actor_label",
+        "channel",
+        "kind",
+        "internal",
+        "data",
+        "created_at",
+        "prev_hash",
+        "hash",
+    ]
     qs = Event.objects.order_by("seq").values_list(*fields)
     after = 0
     while True:
@@ -156,14 +167,19 @@ def verify(*, batch_size: int = 5000) -> tuple[int, list[Problem]]:
             seq = record["seq"]
             checked += 1
             if seq > expected_seq:
-                missing = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}–{seq - 1}"
+                missing = (
+                    f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}–{seq - 1}"
+                )
                 problems.append(Problem(expected_seq, f"event(s) {missing} deleted"))
             elif seq < expected_seq:
                 problems.append(Problem(seq, f"event {seq} out of order (inserted)"))
             if record["prev_hash"] != prev:
                 problems.append(
-                    Problem(seq, f"event {seq} does not follow the event before it (inserted "
-                                 "or the previous one was removed)")
+                    Problem(
+                        seq,
+                        f"event {seq} does not follow the event before it (inserted "
+                        "or the previous one was removed)",
+                    )
                 )
             digest = compute_hash(
                 seq=seq,
@@ -187,8 +203,12 @@ def verify(*, batch_size: int = 5000) -> tuple[int, list[Problem]]:
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     if head_seq != last_seq or head_hash != prev:
         if head_seq > last_seq:
-            problems.append(Problem(last_seq + 1, f"event(s) {last_seq + 1}–{head_seq} deleted "
-                                                  "from the end of the history"))
+            problems.append(
+                Problem(
+                    last_seq + 1,
+                    f"event(s) {last_seq + 1}–{head_seq} deleted from the end of the history",
+                )
+            )
         else:
             problems.append(Problem(None, "the chain head does not match the last event"))
     return checked, problems

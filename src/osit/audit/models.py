@@ -60,3 +60,6 @@ class ChainHead(models.Model):
 
     class Meta:
         verbose_name = _("history chain head")
+
+    def __str__(self) -> str:
+        return f"head at {self.seq}"

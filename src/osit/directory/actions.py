@@ -56,8 +56,9 @@ def _check_email(email: str, field: str = "email") -> str:
         try:
             validate_email(email)
         except ValidationError:
-            raise InvalidInput(_("%(email)r is not a valid e-mail address.") % {"email": email},
-                               field=field) from None
+            raise InvalidInput(
+                _("%(email)r is not a valid e-mail address.") % {"email": email}, field=field
+            ) from None
     return email
 
 
@@ -71,8 +72,7 @@ def get_service(slug: str) -> Service:
 def get_application(slug: str) -> Application:
     application = Application.objects.select_related("service").filter(slug=slug).first()
     if application is None:
-        raise NotFound(_("There is no application %(slug)r.") % {"slug": slug},
-                       field="application")
+        raise NotFound(_("There is no application %(slug)r.") % {"slug": slug}, field="application")
     return application
 
 
@@ -87,25 +87,44 @@ def find_user(name_or_email: str) -> User:
 
 
 @transaction.atomic
-def create_service(*, actor: User | None, channel: str, slug: str, name: str, email: str = "",
-                   comment_email: str = "", description: str = "") -> Service:
+def create_service(
+    *,
+    actor: User | None,
+    channel: str,
+    slug: str,
+    name: str,
+    email: str = "",
+    comment_email: str = "",
+    description: str = "",
+) -> Service:
     _check_slug(slug)
     if not name.strip():
         raise InvalidInput(_("A name is required."), field="name")
     if Service.objects.filter(slug=slug).exists():
-        raise InvalidInput(_("A service with the slug %(slug)r already exists.") % {"slug": slug},
-                           field="slug")
+        raise InvalidInput(
+            _("A service with the slug %(slug)r already exists.") % {"slug": slug}, field="slug"
+        )
     service = Service.objects.create(
-        slug=slug, name=name.strip(), email=_check_email(email),
-        comment_email=_check_email(comment_email, "comment_email"), description=description,
+        slug=slug,
+        name=name.strip(),
+        email=_check_email(email),
+        comment_email=_check_email(comment_email, "comment_email"),
+        description=description,
     )
     _audit(actor, channel, "service_created", slug=slug, name=service.name, email=service.email)
     return service
 
 
 @transaction.atomic
-def create_application(*, actor: User | None, channel: str, slug: str, name: str,
-                       service: Service | None = None, description: str = "") -> Application:
+def create_application(
+    *,
+    actor: User | None,
+    channel: str,
+    slug: str,
+    name: str,
+    service: Service | None = None,
+    description: str = "",
+) -> Application:
     _check_slug(slug)
     if not name.strip():
         raise InvalidInput(_("A name is required."), field="name")
@@ -117,14 +136,21 @@ def create_application(*, actor: User | None, channel: str, slug: str, name: str
     application = Application.objects.create(
         slug=slug, name=name.strip(), service=service, description=description
     )
-    _audit(actor, channel, "application_created", slug=slug, name=application.name,
-           service=service.slug if service else None)
+    _audit(
+        actor,
+        channel,
+        "application_created",
+        slug=slug,
+        name=application.name,
+        service=service.slug if service else None,
+    )
     return application
 
 
 @transaction.atomic
-def create_organisation(*, actor: User | None, channel: str, slug: str, name: str,
-                        share_tickets: bool = False) -> Organisation:
+def create_organisation(
+    *, actor: User | None, channel: str, slug: str, name: str, share_tickets: bool = False
+) -> Organisation:
     _check_slug(slug)
     if Organisation.objects.filter(slug=slug).exists():
         raise InvalidInput(
@@ -140,8 +166,9 @@ def create_organisation(*, actor: User | None, channel: str, slug: str, name: st
 def create_site(*, actor: User | None, channel: str, slug: str, name: str) -> Site:
     _check_slug(slug)
     if Site.objects.filter(slug=slug).exists():
-        raise InvalidInput(_("A site with the slug %(slug)r already exists.") % {"slug": slug},
-                           field="slug")
+        raise InvalidInput(
+            _("A site with the slug %(slug)r already exists.") % {"slug": slug}, field="slug"
+        )
     site = Site.objects.create(slug=slug, name=name)
     _audit(actor, channel, "site_created", slug=slug, name=name)
     return site
@@ -173,8 +200,9 @@ def create_user(
     if not username:
         raise InvalidInput(_("A username is required."), field="username")
     if User.objects.filter(username=username).exists():
-        raise InvalidInput(_("The username %(name)r is taken.") % {"name": username},
-                           field="username")
+        raise InvalidInput(
+            _("The username %(name)r is taken.") % {"name": username}, field="username"
+        )
     role_list = [r.strip() for r in roles if r.strip()]
     if not role_list:
         raise InvalidInput(_("Give the user at least one role."), field="role")
@@ -190,8 +218,13 @@ def create_user(
                 )
             groups[role] = extra
     user = User(
-        username=username, email=_check_email(email), first_name=first_name,
-        last_name=last_name, phone=phone.strip(), organisation=organisation, site=site,
+        username=username,
+        email=_check_email(email),
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone.strip(),
+        organisation=organisation,
+        site=site,
         is_staff=Role.ADMIN in role_list,
     )
     if password:
@@ -208,21 +241,33 @@ def create_user(
     service_list = list(services)
     if service_list:
         user.services.set(service_list)
-    _audit(actor, channel, "user_created", username=username, roles=sorted(role_list),
-           services=sorted(s.slug for s in service_list))
+    _audit(
+        actor,
+        channel,
+        "user_created",
+        username=username,
+        roles=sorted(role_list),
+        services=sorted(s.slug for s in service_list),
+    )
     return user
 
 
 @transaction.atomic
-def set_service_members(*, actor: User | None, channel: str, service: Service,
-                        members: Iterable[User]) -> None:
+def set_service_members(
+    *, actor: User | None, channel: str, service: Service, members: Iterable[User]
+) -> None:
     member_list = list(members)
     service.members.set(member_list)
-    _audit(actor, channel, "service_members_set", service=service.slug,
-           members=sorted(u.username for u in member_list))
+    _audit(
+        actor,
+        channel,
+        "service_members_set",
+        service=service.slug,
+        members=sorted(u.username for u in member_list),
+    )
 
 
-TOKEN_PREFIX = "osit_"
+TOKEN_PREFIX = "osit_"  # noqa: S105 — a marker, not a secret
 
 
 def token_digest(token: str) -> str:
@@ -239,14 +284,20 @@ def create_token(*, actor: User | None, channel: str, user: User, name: str = ""
     from osit.directory.models import ApiToken
 
     if not user.is_active:
-        raise InvalidInput(_("%(user)s is not an active user.") % {"user": user.username},
-                           field="username")
+        raise InvalidInput(
+            _("%(user)s is not an active user.") % {"user": user.username}, field="username"
+        )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     label = name.strip() or _("token created %(date)s") % {
         "date": timezone.now().strftime("%Y-%m-%d %H:%M")
     }
-    ApiToken.objects.create(user=user, name=label[:100], prefix=token[:12],
-                            digest=token_digest(token), created_at=timezone.now())
+    ApiToken.objects.create(
+        user=user,
+        name=label[:100],
+        prefix=token[:12],
+        digest=token_digest(token),
+        created_at=timezone.now(),
+    )
     _audit(actor, channel, "token_created", user=user.username, name=label[:100])
     return token
 

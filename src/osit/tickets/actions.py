@@ -9,6 +9,7 @@ themselves. Errors are ``osit.core.errors`` exceptions carrying a message a pers
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mimetypes
 import threading
@@ -44,7 +45,14 @@ from osit.tickets.models import (
     TimeEntry,
     Watcher,
 )
-from osit.tickets.policy import Action, can, forbidden_message, is_agent, require
+from osit.tickets.policy import (
+    Action,
+    can,
+    forbidden_message,
+    is_agent,
+    reopen_window_open,
+    require,
+)
 from osit.tickets.priority import compute_priority
 
 SYSTEM_USERNAME = "osit-system"
@@ -86,8 +94,15 @@ class _History:
         self.actor, self.channel, self.ticket = actor, channel, ticket
         self.events: list[PendingEvent] = []
 
-    def add(self, event_kind: str, /, *, internal: bool = False, ticket: Ticket | None = None,
-            **data: Any) -> None:
+    def add(
+        self,
+        event_kind: str,
+        /,
+        *,
+        internal: bool = False,
+        ticket: Ticket | None = None,
+        **data: Any,
+    ) -> None:
         target = ticket or self.ticket
         self.events.append(
             PendingEvent(
@@ -111,8 +126,8 @@ class _History:
 def _lock(ticket: Ticket) -> Ticket:
     """Re-read ``ticket`` under a row lock: decisions are taken on the committed state."""
     # of=self: PostgreSQL cannot lock the nullable side of the outer join to the service.
-    return Ticket.objects.select_for_update(of=("self",)).select_related("service").get(
-        pk=ticket.pk
+    return (
+        Ticket.objects.select_for_update(of=("self",)).select_related("service").get(pk=ticket.pk)
     )
 
 
@@ -148,19 +163,31 @@ def _save(ticket: Ticket, now: datetime, *fields: str) -> None:
     ticket.save(update_fields=[*fields, "updated_at", "version"])
 
 
-def _new_comment(ticket: Ticket, *, actor: User, channel: str, body: str, visibility: str,
-                 now: datetime) -> Comment:
+def _new_comment(
+    ticket: Ticket, *, actor: User, channel: str, body: str, visibility: str, now: datetime
+) -> Comment:
     comment = Comment.objects.create(
-        ticket=ticket, author=actor, body=body, visibility=visibility, channel=channel,
+        ticket=ticket,
+        author=actor,
+        body=body,
+        visibility=visibility,
+        channel=channel,
         created_at=now,
     )
     ticket.comment_count += 1
     return comment
 
 
-def _store_uploads(ticket: Ticket, uploads: Sequence[Upload], *, actor: User,
-                   comment: Comment | None, internal: bool, now: datetime,
-                   history: _History) -> list[Attachment]:
+def _store_uploads(
+    ticket: Ticket,
+    uploads: Sequence[Upload],
+    *,
+    actor: User,
+    comment: Comment | None,
+    internal: bool,
+    now: datetime,
+    history: _History,
+) -> list[Attachment]:
     limit = settings.OSIT_MAX_ATTACHMENT_BYTES
     stored = []
     for upload in uploads:
@@ -174,19 +201,30 @@ def _store_uploads(ticket: Ticket, uploads: Sequence[Upload], *, actor: User,
             )
         digest = hashlib.sha256(data).hexdigest()
         content_type = (
-            upload.content_type
-            or mimetypes.guess_type(name)[0]
-            or "application/octet-stream"
+            upload.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
         )
         attachment = Attachment(
-            ticket=ticket, comment=comment, filename=name, content_type=content_type[:150],
-            size=len(data), sha256=digest, uploaded_by=actor, internal=internal, created_at=now,
+            ticket=ticket,
+            comment=comment,
+            filename=name,
+            content_type=content_type[:150],
+            size=len(data),
+            sha256=digest,
+            uploaded_by=actor,
+            internal=internal,
+            created_at=now,
         )
         attachment.file.save(name, ContentFile(data), save=False)
         attachment.save()
         _delete_file_on_rollback(attachment)
-        history.add("attachment_added", internal=internal, attachment_id=attachment.pk,
-                    filename=name, size=len(data), sha256=digest)
+        history.add(
+            "attachment_added",
+            internal=internal,
+            attachment_id=attachment.pk,
+            filename=name,
+            size=len(data),
+            sha256=digest,
+        )
         stored.append(attachment)
     return stored
 
@@ -223,10 +261,8 @@ class _atomic_action:
         finally:
             if exc_type is not None:
                 for storage, name in files:
-                    try:
+                    with contextlib.suppress(OSError):
                         storage.delete(name)
-                    except OSError:
-                        pass
             elif _written.stack:
                 # Nested in an outer action: its rollback must still remove these files.
                 _written.stack[-1].extend(files)
@@ -322,8 +358,9 @@ def create_ticket(
             priority=ticket.priority,
             status=status,
         )
-        _store_uploads(ticket, uploads, actor=actor, comment=None, internal=False, now=now,
-                       history=history)
+        _store_uploads(
+            ticket, uploads, actor=actor, comment=None, internal=False, now=now, history=history
+        )
         history.write(now)
         notify.ticket_created(ticket, actor=actor)
     return ticket
@@ -356,8 +393,16 @@ def change_status(
         old = ticket.status
         _check_transition(ticket, actor, old, status)
         history = _History(actor, channel, ticket)
-        _apply_status(ticket, history, actor=actor, channel=channel, new=status, body=body,
-                      visibility=visibility, now=now)
+        _apply_status(
+            ticket,
+            history,
+            actor=actor,
+            channel=channel,
+            new=status,
+            body=body,
+            visibility=visibility,
+            now=now,
+        )
         history.write(now)
     return ticket
 
@@ -386,12 +431,22 @@ def _check_transition(ticket: Ticket, actor: User, old: str, new: str) -> None:
         require(actor, Action.CHANGE_STATUS, ticket)
 
 
-def _apply_status(ticket: Ticket, history: _History, *, actor: User, channel: str, new: str,
-                  body: str, visibility: str, now: datetime, kind: str = "status_changed"
-                  ) -> Comment:
+def _apply_status(
+    ticket: Ticket,
+    history: _History,
+    *,
+    actor: User,
+    channel: str,
+    new: str,
+    body: str,
+    visibility: str,
+    now: datetime,
+    kind: str = "status_changed",
+) -> Comment:
     old = ticket.status
-    comment = _new_comment(ticket, actor=actor, channel=channel, body=body,
-                           visibility=visibility, now=now)
+    comment = _new_comment(
+        ticket, actor=actor, channel=channel, body=body, visibility=visibility, now=now
+    )
     ticket.status = new
     ticket.status_changed_at = now
     fields = ["status", "status_changed_at", "comment_count"]
@@ -406,38 +461,58 @@ def _apply_status(ticket: Ticket, history: _History, *, actor: User, channel: st
         ticket.resolved_at = None
         fields += ["closed_at", "resolved_at"]
     _save(ticket, now, *dict.fromkeys(fields))
-    history.add(kind, internal=visibility == Visibility.INTERNAL, old=old, new=new,
-                comment_id=comment.pk)
+    history.add(
+        kind, internal=visibility == Visibility.INTERNAL, old=old, new=new, comment_id=comment.pk
+    )
     notify.status_changed(ticket, actor=actor, old=old, new=new, comment=comment)
     return comment
 
 
-def decide_enhancement(ticket: Ticket, *, actor: User, channel: str, accept: bool, comment: str,
-                       now: datetime | None = None) -> Ticket:
+def decide_enhancement(
+    ticket: Ticket,
+    *,
+    actor: User,
+    channel: str,
+    accept: bool,
+    comment: str,
+    now: datetime | None = None,
+) -> Ticket:
     """A manager accepts (→ open) or rejects (→ closed) an enhancement request."""
     now = now or timezone.now()
-    body = _require_text(comment, field="comment",
-                         message=_("A comment is required to accept or reject a request."))
+    body = _require_text(
+        comment, field="comment", message=_("A comment is required to accept or reject a request.")
+    )
     with _atomic_action():
         ticket = _lock(ticket)
         if ticket.status != Status.PENDING_DECISION:
             raise Conflict(
-                _("Only a ticket pending decision can be accepted or rejected; this one is "
-                  "%(status)s.") % {"status": lifecycle.label(ticket.status)},
+                _(
+                    "Only a ticket pending decision can be accepted or rejected; this one is "
+                    "%(status)s."
+                )
+                % {"status": lifecycle.label(ticket.status)},
                 field="status",
             )
         require(actor, Action.DECIDE, ticket)
         history = _History(actor, channel, ticket)
-        _apply_status(ticket, history, actor=actor, channel=channel,
-                      new=Status.OPEN if accept else Status.CLOSED, body=body,
-                      visibility=Visibility.PUBLIC, now=now,
-                      kind="enhancement_accepted" if accept else "enhancement_rejected")
+        _apply_status(
+            ticket,
+            history,
+            actor=actor,
+            channel=channel,
+            new=Status.OPEN if accept else Status.CLOSED,
+            body=body,
+            visibility=Visibility.PUBLIC,
+            now=now,
+            kind="enhancement_accepted" if accept else "enhancement_rejected",
+        )
         history.write(now)
     return ticket
 
 
-def confirm_resolution(ticket: Ticket, *, actor: User, channel: str, comment: str = "",
-                       now: datetime | None = None) -> Ticket:
+def confirm_resolution(
+    ticket: Ticket, *, actor: User, channel: str, comment: str = "", now: datetime | None = None
+) -> Ticket:
     """The requester confirms a resolved ticket is fixed: it closes."""
     now = now or timezone.now()
     with _atomic_action():
@@ -451,37 +526,63 @@ def confirm_resolution(ticket: Ticket, *, actor: User, channel: str, comment: st
         require(actor, Action.CONFIRM, ticket)
         body = (comment or "").strip() or _("The requester confirmed that the problem is fixed.")
         history = _History(actor, channel, ticket)
-        _apply_status(ticket, history, actor=actor, channel=channel, new=Status.CLOSED,
-                      body=body, visibility=Visibility.PUBLIC, now=now, kind="confirmed")
+        _apply_status(
+            ticket,
+            history,
+            actor=actor,
+            channel=channel,
+            new=Status.CLOSED,
+            body=body,
+            visibility=Visibility.PUBLIC,
+            now=now,
+            kind="confirmed",
+        )
         history.write(now)
     return ticket
 
 
-def requester_reopen(ticket: Ticket, *, actor: User, channel: str, comment: str,
-                     now: datetime | None = None) -> Ticket:
+def requester_reopen(
+    ticket: Ticket, *, actor: User, channel: str, comment: str, now: datetime | None = None
+) -> Ticket:
     """The requester says a resolved ticket is not fixed, within the reopening window."""
     now = now or timezone.now()
-    body = _require_text(comment, field="comment",
-                         message=_("Say what is still wrong to reopen the ticket."))
+    body = _require_text(
+        comment, field="comment", message=_("Say what is still wrong to reopen the ticket.")
+    )
     with _atomic_action():
         ticket = _lock(ticket)
         if ticket.status != Status.RESOLVED:
             raise Conflict(
-                _("Only a resolved ticket can be reopened by its requester; this one is "
-                  "%(status)s.") % {"status": lifecycle.label(ticket.status)},
+                _(
+                    "Only a resolved ticket can be reopened by its requester; this one is "
+                    "%(status)s."
+                )
+                % {"status": lifecycle.label(ticket.status)},
                 field="status",
             )
-        if not can(actor, Action.REQUESTER_REOPEN, ticket):
-            if ticket.requester_id == actor.pk:
-                raise Conflict(
-                    _("The %(days)d-day window to reopen this ticket has passed; please open "
-                      "a new ticket.") % {"days": settings.OSIT_REOPEN_WINDOW_DAYS},
-                    field="status",
-                )
+        if ticket.requester_id != actor.pk:
             raise Forbidden(forbidden_message(Action.REQUESTER_REOPEN))
+        if not reopen_window_open(ticket, now):
+            raise Conflict(
+                _(
+                    "The %(days)d-day window to reopen this ticket has passed; please open "
+                    "a new ticket."
+                )
+                % {"days": settings.OSIT_REOPEN_WINDOW_DAYS},
+                field="status",
+            )
         history = _History(actor, channel, ticket)
-        _apply_status(ticket, history, actor=actor, channel=channel, new=Status.OPEN, body=body,
-                      visibility=Visibility.PUBLIC, now=now, kind="reopened_by_requester")
+        _apply_status(
+            ticket,
+            history,
+            actor=actor,
+            channel=channel,
+            new=Status.OPEN,
+            body=body,
+            visibility=Visibility.PUBLIC,
+            now=now,
+            kind="reopened_by_requester",
+        )
         history.write(now)
     return ticket
 
@@ -511,9 +612,17 @@ def auto_close_resolved(*, now: datetime | None = None, batch_size: int = 200) -
             history = _History(actor, Channel.SYSTEM)
             for ticket in batch:
                 history.ticket = ticket
-                _apply_status(ticket, history, actor=actor, channel=Channel.SYSTEM,
-                              new=Status.CLOSED, body=body, visibility=Visibility.PUBLIC,
-                              now=now, kind="auto_closed")
+                _apply_status(
+                    ticket,
+                    history,
+                    actor=actor,
+                    channel=Channel.SYSTEM,
+                    new=Status.CLOSED,
+                    body=body,
+                    visibility=Visibility.PUBLIC,
+                    now=now,
+                    kind="auto_closed",
+                )
             history.write(now)
             closed += len(batch)
         if len(batch) < batch_size:
@@ -523,12 +632,20 @@ def auto_close_resolved(*, now: datetime | None = None, batch_size: int = 200) -
 # --- routing and ownership --------------------------------------------------------------------
 
 
-def reroute(ticket: Ticket, *, actor: User, channel: str, service: Service, comment: str,
-            now: datetime | None = None) -> Ticket:
+def reroute(
+    ticket: Ticket,
+    *,
+    actor: User,
+    channel: str,
+    service: Service,
+    comment: str,
+    now: datetime | None = None,
+) -> Ticket:
     """Move ``ticket`` to ``service`` with a mandatory justification; the owner is cleared."""
     now = now or timezone.now()
-    body = _require_text(comment, field="comment",
-                         message=_("A justification is required to re-route a ticket."))
+    body = _require_text(
+        comment, field="comment", message=_("A justification is required to re-route a ticket.")
+    )
     if not service.is_active:
         raise InvalidInput(
             _("The service %(name)s is no longer active.") % {"name": service.name},
@@ -537,8 +654,9 @@ def reroute(ticket: Ticket, *, actor: User, channel: str, service: Service, comm
     with _atomic_action():
         ticket = _lock(ticket)
         if ticket.status == Status.CLOSED:
-            raise Conflict(_("A closed ticket cannot be re-routed; reopen it first."),
-                           field="status")
+            raise Conflict(
+                _("A closed ticket cannot be re-routed; reopen it first."), field="status"
+            )
         require(actor, Action.REROUTE, ticket)
         if ticket.service_id == service.pk:
             raise InvalidInput(
@@ -549,13 +667,15 @@ def reroute(ticket: Ticket, *, actor: User, channel: str, service: Service, comm
         old_owner = ticket.owner
         history = _History(actor, channel, ticket)
         # The justification travels with the ticket as a note: everything learnt so far.
-        note = _new_comment(ticket, actor=actor, channel=channel, body=body,
-                            visibility=Visibility.INTERNAL, now=now)
+        note = _new_comment(
+            ticket, actor=actor, channel=channel, body=body, visibility=Visibility.INTERNAL, now=now
+        )
         ticket.service = service
         ticket.owner = None
         if old_service is None and ticket.priority_reason == "":
-            ticket.priority = compute_priority(ticket.severity, ticket.criticality,
-                                               service.priority_matrix)
+            ticket.priority = compute_priority(
+                ticket.severity, ticket.criticality, service.priority_matrix
+            )
         _save(ticket, now, "service", "owner", "priority", "comment_count")
         history.add(
             "rerouted",
@@ -570,8 +690,9 @@ def reroute(ticket: Ticket, *, actor: User, channel: str, service: Service, comm
     return ticket
 
 
-def assign(ticket: Ticket, *, actor: User, channel: str, owner: User | None,
-           now: datetime | None = None) -> Ticket:
+def assign(
+    ticket: Ticket, *, actor: User, channel: str, owner: User | None, now: datetime | None = None
+) -> Ticket:
     """Give ``ticket`` to ``owner`` (a member of its service), or to nobody."""
     now = now or timezone.now()
     with _atomic_action():
@@ -584,8 +705,10 @@ def assign(ticket: Ticket, *, actor: User, channel: str, owner: User | None,
         if owner is not None and ticket.service_id not in owner.service_ids:
             raise InvalidInput(
                 _("%(user)s is not a member of %(service)s.")
-                % {"user": owner.display_name,
-                   "service": ticket.service.name if ticket.service else _("any service")},
+                % {
+                    "user": owner.display_name,
+                    "service": ticket.service.name if ticket.service else _("any service"),
+                },
                 field="owner",
             )
         if ticket.owner_id == (owner.pk if owner else None):
@@ -601,8 +724,11 @@ def assign(ticket: Ticket, *, actor: User, channel: str, owner: User | None,
             fields += ["status", "status_changed_at"]
             history.add("status_changed", old=Status.NEW, new=Status.OPEN, comment_id=None)
         _save(ticket, now, *fields)
-        history.add("owner_changed", old=old.username if old else None,
-                    new=owner.username if owner else None)
+        history.add(
+            "owner_changed",
+            old=old.username if old else None,
+            new=owner.username if owner else None,
+        )
         history.write(now)
         if owner is not None and owner.pk != actor.pk:
             notify.assigned(ticket, actor=actor, owner=owner)
@@ -638,8 +764,10 @@ def add_comment(
     text = _require_text(body, field="body", message=_("The comment is empty."))
     _choice(visibility, Visibility, field="visibility")
     if time_spent_minutes < 0 or time_spent_minutes > 24 * 60 * 7:
-        raise InvalidInput(_("Time spent must be between 0 and 10080 minutes (a week)."),
-                           field="time_spent_minutes")
+        raise InvalidInput(
+            _("Time spent must be between 0 and 10080 minutes (a week)."),
+            field="time_spent_minutes",
+        )
     with _atomic_action():
         ticket = _lock(ticket)
         internal = visibility == Visibility.INTERNAL
@@ -649,45 +777,79 @@ def add_comment(
         if uploads:
             require(actor, Action.ATTACH, ticket)
         history = _History(actor, channel, ticket)
-        comment = _new_comment(ticket, actor=actor, channel=channel, body=text,
-                               visibility=visibility, now=now)
+        comment = _new_comment(
+            ticket, actor=actor, channel=channel, body=text, visibility=visibility, now=now
+        )
         fields = ["comment_count"]
-        history.add("note_added" if internal else "reply_added", internal=internal,
-                    comment_id=comment.pk)
+        history.add(
+            "note_added" if internal else "reply_added", internal=internal, comment_id=comment.pk
+        )
         if time_spent_minutes:
             entry = TimeEntry.objects.create(
-                ticket=ticket, comment=comment, technician=actor, minutes=time_spent_minutes,
-                date=work_date or timezone.localdate(now), activity=activity,
-                billable=activity.billable_by_default if billable is None and activity
+                ticket=ticket,
+                comment=comment,
+                technician=actor,
+                minutes=time_spent_minutes,
+                date=work_date or timezone.localdate(now),
+                activity=activity,
+                billable=activity.billable_by_default
+                if billable is None and activity
                 else (True if billable is None else billable),
-                text=text, created_at=now,
+                text=text,
+                created_at=now,
             )
             ticket.time_spent_minutes += time_spent_minutes
             fields.append("time_spent_minutes")
-            history.add("time_logged", internal=True, time_entry_id=entry.pk,
-                        minutes=time_spent_minutes, activity=activity.slug if activity else None,
-                        billable=entry.billable, date=entry.date.isoformat())
-        _store_uploads(ticket, uploads, actor=actor, comment=comment, internal=internal,
-                       now=now, history=history)
+            history.add(
+                "time_logged",
+                internal=True,
+                time_entry_id=entry.pk,
+                minutes=time_spent_minutes,
+                activity=activity.slug if activity else None,
+                billable=entry.billable,
+                date=entry.date.isoformat(),
+            )
+        _store_uploads(
+            ticket,
+            uploads,
+            actor=actor,
+            comment=comment,
+            internal=internal,
+            now=now,
+            history=history,
+        )
         is_requester = ticket.requester_id == actor.pk and not is_agent(actor)
-        if is_requester and not internal and ticket.status in (
-            Status.RESOLVED, Status.PENDING_CUSTOMER
+        if (
+            is_requester
+            and not internal
+            and ticket.status in (Status.RESOLVED, Status.PENDING_CUSTOMER)
         ):
             old = ticket.status
             ticket.status = Status.OPEN
             ticket.status_changed_at = now
             ticket.resolved_at = None
             fields += ["status", "status_changed_at", "resolved_at"]
-            history.add("status_changed", old=old, new=Status.OPEN, comment_id=comment.pk,
-                        reason="requester replied")
+            history.add(
+                "status_changed",
+                old=old,
+                new=Status.OPEN,
+                comment_id=comment.pk,
+                reason="requester replied",
+            )
         _save(ticket, now, *fields)
         history.write(now)
         notify.commented(ticket, actor=actor, comment=comment)
     return comment
 
 
-def add_attachments(ticket: Ticket, *, actor: User, channel: str, uploads: Sequence[Upload],
-                    now: datetime | None = None) -> list[Attachment]:
+def add_attachments(
+    ticket: Ticket,
+    *,
+    actor: User,
+    channel: str,
+    uploads: Sequence[Upload],
+    now: datetime | None = None,
+) -> list[Attachment]:
     now = now or timezone.now()
     if not uploads:
         raise InvalidInput(_("Choose a file to attach."), field="attachment")
@@ -695,8 +857,9 @@ def add_attachments(ticket: Ticket, *, actor: User, channel: str, uploads: Seque
         ticket = _lock(ticket)
         require(actor, Action.ATTACH, ticket)
         history = _History(actor, channel, ticket)
-        stored = _store_uploads(ticket, uploads, actor=actor, comment=None, internal=False,
-                                now=now, history=history)
+        stored = _store_uploads(
+            ticket, uploads, actor=actor, comment=None, internal=False, now=now, history=history
+        )
         _save(ticket, now)
         history.write(now)
     return stored
@@ -705,9 +868,17 @@ def add_attachments(ticket: Ticket, *, actor: User, channel: str, uploads: Seque
 # --- fields ----------------------------------------------------------------------------------
 
 
-def classify(ticket: Ticket, *, actor: User, channel: str, severity: str | None = None,
-             criticality: str | None = None, application: Application | None = None,
-             clear_application: bool = False, now: datetime | None = None) -> Ticket:
+def classify(
+    ticket: Ticket,
+    *,
+    actor: User,
+    channel: str,
+    severity: str | None = None,
+    criticality: str | None = None,
+    application: Application | None = None,
+    clear_application: bool = False,
+    now: datetime | None = None,
+) -> Ticket:
     """Change severity, criticality or application; the priority follows unless overridden.
 
     Becoming an ``enhancement`` sends an active ticket to ``pending_decision``.
@@ -727,67 +898,95 @@ def classify(ticket: Ticket, *, actor: User, channel: str, severity: str | None 
                 history.add("field_changed", field=name, old=getattr(ticket, name), new=value)
                 setattr(ticket, name, value)
                 fields.append(name)
-        if clear_application or (application is not None
-                                 and application.pk != ticket.application_id):
+        if clear_application or (
+            application is not None and application.pk != ticket.application_id
+        ):
             old_app = ticket.application
             ticket.application = None if clear_application else application
-            history.add("field_changed", field="application",
-                        old=old_app.slug if old_app else None,
-                        new=application.slug if application and not clear_application else None)
+            history.add(
+                "field_changed",
+                field="application",
+                old=old_app.slug if old_app else None,
+                new=application.slug if application and not clear_application else None,
+            )
             fields.append("application")
         if not fields:
             return ticket
         if not ticket.priority_reason:
-            priority = compute_priority(ticket.severity, ticket.criticality,
-                                        ticket.service.priority_matrix if ticket.service else None)
+            priority = compute_priority(
+                ticket.severity,
+                ticket.criticality,
+                ticket.service.priority_matrix if ticket.service else None,
+            )
             if priority != ticket.priority:
-                history.add("field_changed", field="priority", old=ticket.priority,
-                            new=priority)
+                history.add("field_changed", field="priority", old=ticket.priority, new=priority)
                 ticket.priority = priority
                 fields.append("priority")
-        if (
-            criticality == Criticality.ENHANCEMENT
-            and ticket.status in (Status.NEW, Status.OPEN, Status.PENDING_CUSTOMER)
+        if criticality == Criticality.ENHANCEMENT and ticket.status in (
+            Status.NEW,
+            Status.OPEN,
+            Status.PENDING_CUSTOMER,
         ):
             old = ticket.status
             ticket.status = Status.PENDING_DECISION
             ticket.status_changed_at = now
             fields += ["status", "status_changed_at"]
-            history.add("status_changed", old=old, new=Status.PENDING_DECISION,
-                        comment_id=None, reason="became an enhancement request")
+            history.add(
+                "status_changed",
+                old=old,
+                new=Status.PENDING_DECISION,
+                comment_id=None,
+                reason="became an enhancement request",
+            )
         _save(ticket, now, *fields)
         history.write(now)
     return ticket
 
 
-def set_priority(ticket: Ticket, *, actor: User, channel: str, priority: int | None,
-                 reason: str = "", now: datetime | None = None) -> Ticket:
+def set_priority(
+    ticket: Ticket,
+    *,
+    actor: User,
+    channel: str,
+    priority: int | None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Ticket:
     """Override the computed priority with a reason, or (``None``) go back to the matrix."""
     now = now or timezone.now()
     with _atomic_action():
         ticket = _lock(ticket)
         require(actor, Action.EDIT, ticket)
         if priority is None:
-            new = compute_priority(ticket.severity, ticket.criticality,
-                                   ticket.service.priority_matrix if ticket.service else None)
+            new = compute_priority(
+                ticket.severity,
+                ticket.criticality,
+                ticket.service.priority_matrix if ticket.service else None,
+            )
             text = ""
         else:
             if priority not in (1, 2, 3, 4, 5):
                 raise InvalidInput(_("Priority must be 1 (most urgent) to 5."), field="priority")
-            text = _require_text(reason, field="reason",
-                                 message=_("A reason is required to override the priority."))
+            text = _require_text(
+                reason, field="reason", message=_("A reason is required to override the priority.")
+            )
             new = priority
         history = _History(actor, channel, ticket)
-        history.add("priority_overridden" if priority is not None else "priority_reset",
-                    old=ticket.priority, new=new, reason=text)
+        history.add(
+            "priority_overridden" if priority is not None else "priority_reset",
+            old=ticket.priority,
+            new=new,
+            reason=text,
+        )
         ticket.priority, ticket.priority_reason = new, text
         _save(ticket, now, "priority", "priority_reason")
         history.write(now)
     return ticket
 
 
-def edit_subject(ticket: Ticket, *, actor: User, channel: str, subject: str,
-                 now: datetime | None = None) -> Ticket:
+def edit_subject(
+    ticket: Ticket, *, actor: User, channel: str, subject: str, now: datetime | None = None
+) -> Ticket:
     now = now or timezone.now()
     subject = _require_text(subject, field="subject", message=_("A subject is required."))
     if len(subject) > MAX_SUBJECT:
@@ -805,14 +1004,14 @@ def edit_subject(ticket: Ticket, *, actor: User, channel: str, subject: str,
     return ticket
 
 
-def set_tags(ticket: Ticket, *, actor: User, channel: str, tags: Iterable[str],
-             now: datetime | None = None) -> Ticket:
+def set_tags(
+    ticket: Ticket, *, actor: User, channel: str, tags: Iterable[str], now: datetime | None = None
+) -> Ticket:
     now = now or timezone.now()
     clean = sorted({t.strip().lower() for t in tags if t and t.strip()})
     for tag in clean:
         if len(tag) > 50 or "," in tag:
-            raise InvalidInput(_("Tags are at most 50 characters, without commas."),
-                               field="tags")
+            raise InvalidInput(_("Tags are at most 50 characters, without commas."), field="tags")
     with _atomic_action():
         ticket = _lock(ticket)
         require(actor, Action.EDIT, ticket)
@@ -829,14 +1028,15 @@ def set_tags(ticket: Ticket, *, actor: User, channel: str, tags: Iterable[str],
 # --- watchers --------------------------------------------------------------------------------
 
 
-def add_watcher(ticket: Ticket, *, actor: User, channel: str, user: User, kind: str,
-                now: datetime | None = None) -> Watcher:
+def add_watcher(
+    ticket: Ticket, *, actor: User, channel: str, user: User, kind: str, now: datetime | None = None
+) -> Watcher:
     now = now or timezone.now()
     _choice(kind, WatcherKind, field="kind")
     if kind == WatcherKind.ADMINCC and not is_agent(user):
         raise InvalidInput(
-            _("%(user)s is not an agent; only agents can be AdminCc (they read internal "
-              "notes).") % {"user": user.display_name},
+            _("%(user)s is not an agent; only agents can be AdminCc (they read internal notes).")
+            % {"user": user.display_name},
             field="user",
         )
     with _atomic_action():
@@ -851,8 +1051,9 @@ def add_watcher(ticket: Ticket, *, actor: User, channel: str, user: User, kind: 
     return watcher
 
 
-def remove_watcher(ticket: Ticket, *, actor: User, channel: str, user: User, kind: str,
-                   now: datetime | None = None) -> None:
+def remove_watcher(
+    ticket: Ticket, *, actor: User, channel: str, user: User, kind: str, now: datetime | None = None
+) -> None:
     now = now or timezone.now()
     with _atomic_action():
         ticket = _lock(ticket)

@@ -6,8 +6,13 @@ from osit.tickets.choices import Status
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.NEW: frozenset(
-        {Status.OPEN, Status.PENDING_CUSTOMER, Status.PENDING_DECISION, Status.RESOLVED,
-         Status.CLOSED}
+        {
+            Status.OPEN,
+            Status.PENDING_CUSTOMER,
+            Status.PENDING_DECISION,
+            Status.RESOLVED,
+            Status.CLOSED,
+        }
     ),
     Status.OPEN: frozenset(
         {Status.PENDING_CUSTOMER, Status.PENDING_DECISION, Status.RESOLVED, Status.CLOSED}

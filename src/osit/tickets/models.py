@@ -174,6 +174,9 @@ class TimeEntry(models.Model):
         verbose_name_plural = _("interventions")
         indexes = [models.Index(fields=["technician", "date"], name="timeentry_tech_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.minutes} min on #{self.ticket_id}"
+
 
 class Watcher(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="watchers")
@@ -185,6 +188,9 @@ class Watcher(models.Model):
             models.UniqueConstraint(fields=["ticket", "user", "kind"], name="watcher_unique")
         ]
         indexes = [models.Index(fields=["user", "ticket"], name="watcher_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.user_id} on #{self.ticket_id}"
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
@@ -226,3 +232,6 @@ class Notification(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "read_at", "id"], name="notification_user_idx")]
+
+    def __str__(self) -> str:
+        return self.message

@@ -32,15 +32,18 @@ def ticket_created(ticket: Ticket, *, actor: User) -> None:
     """New tickets show in their service's "New and unowned" list; nobody is pinged."""
 
 
-def rerouted(ticket: Ticket, *, actor: User, old_service: Service | None, comment: Comment
-             ) -> None:
+def rerouted(ticket: Ticket, *, actor: User, old_service: Service | None, comment: Comment) -> None:
     members = list(ticket.service.members.all()) if ticket.service else []
     _notify(
         members,
         ticket,
         _("#%(number)d was re-routed to %(service)s by %(actor)s: %(subject)s")
-        % {"number": ticket.pk, "service": ticket.service.name if ticket.service else "-",
-           "actor": actor.display_name, "subject": ticket.subject},
+        % {
+            "number": ticket.pk,
+            "service": ticket.service.name if ticket.service else "-",
+            "actor": actor.display_name,
+            "subject": ticket.subject,
+        },
         actor=actor,
     )
 
@@ -57,15 +60,21 @@ def assigned(ticket: Ticket, *, actor: User, owner: User) -> None:
 
 def status_changed(ticket: Ticket, *, actor: User, old: str, new: str, comment: Comment) -> None:
     if ticket.owner_id and ticket.owner_id != actor.pk:
-        _notify([ticket.owner], ticket,
-                _("#%(number)d is now %(status)s") % {"number": ticket.pk,
-                                                      "status": ticket.get_status_display()},
-                actor=actor)
+        _notify(
+            [ticket.owner],
+            ticket,
+            _("#%(number)d is now %(status)s")
+            % {"number": ticket.pk, "status": ticket.get_status_display()},
+            actor=actor,
+        )
 
 
 def commented(ticket: Ticket, *, actor: User, comment: Comment) -> None:
     if ticket.owner_id and ticket.owner_id != actor.pk:
-        _notify([ticket.owner], ticket,
-                _("%(actor)s commented on #%(number)d") % {"actor": actor.display_name,
-                                                           "number": ticket.pk},
-                actor=actor)
+        _notify(
+            [ticket.owner],
+            ticket,
+            _("%(actor)s commented on #%(number)d")
+            % {"actor": actor.display_name, "number": ticket.pk},
+            actor=actor,
+        )

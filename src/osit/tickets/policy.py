@@ -94,8 +94,9 @@ def visible_tickets(user: User) -> QuerySet[Ticket]:
     return qs.filter(condition)
 
 
-def get_ticket_for(user: User, number: int | str, *, queryset: QuerySet[Ticket] | None = None
-                   ) -> Ticket:
+def get_ticket_for(
+    user: User, number: int | str, *, queryset: QuerySet[Ticket] | None = None
+) -> Ticket:
     """The ticket ``number`` if ``user`` may see it; ``NotFound`` otherwise (same message)."""
     try:
         pk = int(str(number).lstrip("#"))
@@ -161,54 +162,25 @@ def can(user: User, action: Action | str, ticket: Ticket) -> bool:
 
 
 _MESSAGES = {
-    Action.REPLY: gettext_lazy(
-        "You may not reply to this ticket."
-    ),
-    Action.NOTE: gettext_lazy(
-        "Only agents may add internal notes."
-    ),
-    Action.READ_INTERNAL: gettext_lazy(
-        "Only agents may read internal notes."
-    ),
+    Action.REPLY: gettext_lazy("You may not reply to this ticket."),
+    Action.NOTE: gettext_lazy("Only agents may add internal notes."),
+    Action.READ_INTERNAL: gettext_lazy("Only agents may read internal notes."),
     Action.CHANGE_STATUS: gettext_lazy(
         "Only technicians and managers may change the status of a ticket."
     ),
-    Action.CLOSE: gettext_lazy(
-        "Only technicians and managers may close a ticket."
-    ),
-    Action.REOPEN: gettext_lazy(
-        "Only technicians and managers may reopen a closed ticket."
-    ),
-    Action.REROUTE: gettext_lazy(
-        "You may not re-route this ticket."
-    ),
-    Action.TAKE: gettext_lazy(
-        "Only a technician of this ticket's service may take it."
-    ),
-    Action.ASSIGN: gettext_lazy(
-        "Only a technician of this ticket's service may assign it."
-    ),
-    Action.EDIT: gettext_lazy(
-        "Only agents may change this ticket."
-    ),
-    Action.WATCHERS: gettext_lazy(
-        "Only agents may change the watchers."
-    ),
-    Action.LOG_TIME: gettext_lazy(
-        "Only technicians and managers may report interventions."
-    ),
-    Action.ATTACH: gettext_lazy(
-        "You may not attach files to this ticket."
-    ),
-    Action.DECIDE: gettext_lazy(
-        "Only a manager may accept or reject an enhancement request."
-    ),
-    Action.CONFIRM: gettext_lazy(
-        "Only the requester may confirm that a resolved ticket is fixed."
-    ),
+    Action.CLOSE: gettext_lazy("Only technicians and managers may close a ticket."),
+    Action.REOPEN: gettext_lazy("Only technicians and managers may reopen a closed ticket."),
+    Action.REROUTE: gettext_lazy("You may not re-route this ticket."),
+    Action.TAKE: gettext_lazy("Only a technician of this ticket's service may take it."),
+    Action.ASSIGN: gettext_lazy("Only a technician of this ticket's service may assign it."),
+    Action.EDIT: gettext_lazy("Only agents may change this ticket."),
+    Action.WATCHERS: gettext_lazy("Only agents may change the watchers."),
+    Action.LOG_TIME: gettext_lazy("Only technicians and managers may report interventions."),
+    Action.ATTACH: gettext_lazy("You may not attach files to this ticket."),
+    Action.DECIDE: gettext_lazy("Only a manager may accept or reject an enhancement request."),
+    Action.CONFIRM: gettext_lazy("Only the requester may confirm that a resolved ticket is fixed."),
     Action.REQUESTER_REOPEN: gettext_lazy(
-        "Only the requester may reopen a resolved ticket, within "
-    "the reopening window."
+        "Only the requester may reopen a resolved ticket, within the reopening window."
     ),
 }
 

@@ -12,19 +12,29 @@ from osit.core.errors import InvalidInput
 from osit.tickets.choices import Criticality, Severity
 
 DEFAULT_MATRIX: dict[str, dict[str, int]] = {
-    Severity.MAJOR: {Criticality.BLOCKING: 1, Criticality.NON_BLOCKING: 2, Criticality.ENHANCEMENT: 4},
+    Severity.MAJOR: {
+        Criticality.BLOCKING: 1,
+        Criticality.NON_BLOCKING: 2,
+        Criticality.ENHANCEMENT: 4,
+    },
     Severity.MODERATE: {
         Criticality.BLOCKING: 2,
         Criticality.NON_BLOCKING: 3,
         Criticality.ENHANCEMENT: 5,
     },
-    Severity.MINOR: {Criticality.BLOCKING: 3, Criticality.NON_BLOCKING: 4, Criticality.ENHANCEMENT: 5},
+    Severity.MINOR: {
+        Criticality.BLOCKING: 3,
+        Criticality.NON_BLOCKING: 4,
+        Criticality.ENHANCEMENT: 5,
+    },
 }
 
 PRIORITIES = (1, 2, 3, 4, 5)
 
 
-def compute_priority(severity: str, criticality: str, override: dict[str, Any] | None = None) -> int:
+def compute_priority(
+    severity: str, criticality: str, override: dict[str, Any] | None = None
+) -> int:
     row = (override or {}).get(severity) or {}
     value = row.get(criticality) if isinstance(row, dict) else None
     if value is None:
@@ -36,15 +46,20 @@ def validate_matrix(matrix: dict[str, Any]) -> None:
     """Raise InvalidInput naming the bad cell of a per-service override."""
     for severity, row in matrix.items():
         if severity not in Severity.values:
-            raise InvalidInput(f"unknown severity {severity!r} in the priority matrix",
-                               field="priority_matrix")
+            raise InvalidInput(
+                f"unknown severity {severity!r} in the priority matrix", field="priority_matrix"
+            )
         if not isinstance(row, dict):
-            raise InvalidInput(f"the row for {severity!r} must map criticality to priority",
-                               field="priority_matrix")
+            raise InvalidInput(
+                f"the row for {severity!r} must map criticality to priority",
+                field="priority_matrix",
+            )
         for criticality, value in row.items():
             if criticality not in Criticality.values:
-                raise InvalidInput(f"unknown criticality {criticality!r} in the priority matrix",
-                                   field="priority_matrix")
+                raise InvalidInput(
+                    f"unknown criticality {criticality!r} in the priority matrix",
+                    field="priority_matrix",
+                )
             if value not in PRIORITIES:
                 raise InvalidInput(
                     f"priority for {severity}/{criticality} must be 1 to 5, not {value!r}",
