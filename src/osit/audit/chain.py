@@ -156,6 +156,8 @@ def verify(*, batch_size: int = 5000) -> tuple[int, list[Problem]]:
         "prev_hash",
         "hash",
     ]
+    head = ChainHead.objects.filter(id=1).first()
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     qs = Event.objects.order_by("seq").values_list(*fields)
     after = 0
     while True:
@@ -166,6 +168,11 @@ def verify(*, batch_size: int = 5000) -> tuple[int, list[Problem]]:
             record = dict(zip(fields, row, strict=True))
             seq = record["seq"]
             checked += 1
+            if seq > head_seq:
+                problems.append(
+                    Problem(seq, f"event {seq} was inserted after the recorded end of the chain")
+                )
+                continue
             if seq > expected_seq:
                 missing = (
                     f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}–{seq - 1}"
@@ -199,8 +206,6 @@ def verify(*, batch_size: int = 5000) -> tuple[int, list[Problem]]:
             expected_seq = seq + 1
             last_seq = seq
         after = chunk[-1][1]
-    head = ChainHead.objects.filter(id=1).first()
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     if head_seq != last_seq or head_hash != prev:
         if head_seq > last_seq:
             problems.append(

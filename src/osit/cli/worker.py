@@ -30,18 +30,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from django.conf import settings
+    from django.db import connections
 
     require_initialised()
     if args.once:
         from osit.jobs.embedded import run_once
 
-        for name, result in run_once().items():
-            print(f"{name}: {result or 'nothing to do'}")
-        return 0
+        results = run_once()
+        for name, result in results.items():
+            shown = "failed (see the log above)" if result is None else result or "nothing to do"
+            print(f"{name}: {shown}")
+        # The exit code is what cron wrappers and monitoring look at: a failed job fails it.
+        return 1 if any(result is None for result in results.values()) else 0
     if settings.OSIT_BROKER_URL:
         from osit.jobs.celery_app import make_app
 
         app = make_app()
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)  # beat keeps its schedule there
+        # Celery forks its pool from this process: the connection opened by the checks above
+        # must not be shared with the children.
+        connections.close_all()
         app.worker_main(
             [
                 "worker",
@@ -57,9 +65,8 @@ def run(args: argparse.Namespace) -> int:
     from osit.jobs.embedded import run_forever
 
     stop = threading.Event()
+    # Both signals let the job that is running finish its transaction before the loop ends.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        run_forever(stop)
-    except KeyboardInterrupt:
-        stop.set()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    run_forever(stop)
     return 0
