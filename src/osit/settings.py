@@ -211,6 +211,8 @@ else:
 OSIT_TICKET_PREFIX = env_str("OSIT_TICKET_PREFIX", "OSIT") or "OSIT"
 OSIT_REOPEN_WINDOW_DAYS = env_int("OSIT_REOPEN_WINDOW_DAYS", 14, minimum=0)
 OSIT_AUTOCLOSE_DAYS = env_int("OSIT_AUTOCLOSE_DAYS", 7, minimum=1)
+# Country calling code of the desk, to match +33 1 23… with 01 23… when a PBX opens a call.
+OSIT_PHONE_COUNTRY_CODE = env_str("OSIT_PHONE_COUNTRY_CODE", "33") or "33"
 OSIT_PAGE_SIZE = env_int("OSIT_PAGE_SIZE", 50, minimum=5)
 
 # --- Background jobs ---------------------------------------------------------------------------

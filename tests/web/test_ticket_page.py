@@ -569,3 +569,21 @@ def test_attach_without_a_file(client, personas, ticket):
     response = client.post(url("ticket_attach", ticket), {})
     assert response.status_code == 400
     assert "Choose a file to attach." in field_errors(response, "attach-attachments")
+
+
+def test_a_requester_reply_that_reopens_shows_once_on_the_agent_page(client, personas, make_ticket):
+    from osit.tickets.actions import add_comment, change_status
+
+    ticket = make_ticket()
+    change_status(
+        ticket, actor=personas.tom, channel="web", status="resolved", comment="Pool restarted."
+    )
+    add_comment(
+        ticket,
+        actor=personas.alice,
+        channel="web",
+        body="Still broken after lunch, unique-text-42.",
+    )
+    client.force_login(personas.tom)
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert page.count("unique-text-42") == 1

@@ -6,6 +6,8 @@ import logging
 import threading
 import time
 
+from django.db import close_old_connections
+
 from osit.jobs.registry import JOBS, Job
 
 log = logging.getLogger("osit.jobs")
@@ -32,11 +34,18 @@ def run_forever(stop: threading.Event | None = None, jobs: dict[str, Job] | None
     while not stop.is_set():
         now = time.monotonic()
         for name, job in jobs.items():
+            if stop.is_set():
+                break
             if now >= next_run[name]:
+                # Outside a web request nothing else recycles connections: without this, one
+                # database restart would leave the loop failing on a dead connection for ever.
+                close_old_connections()
                 try:
                     job.run()
                 except Exception:
                     log.exception("job %s failed", name)
+                finally:
+                    close_old_connections()
                 next_run[name] = time.monotonic() + max(1, job.interval())
         stop.wait(max(0.2, min(next_run.values()) - time.monotonic()))
     log.info("job loop stopped")

@@ -833,7 +833,9 @@ def add_comment(
                 "status_changed",
                 old=old,
                 new=Status.OPEN,
-                comment_id=comment.pk,
+                # The reply is its own event; pointing at it again would show it twice.
+                comment_id=None,
+                reply_comment_id=comment.pk,
                 reason="requester replied",
             )
         _save(ticket, now, *fields)
