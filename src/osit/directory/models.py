@@ -68,7 +68,7 @@ class User(AbstractUser):
         _("language"), max_length=8, blank=True, choices=[("en", "English"), ("fr", "Français")]
     )
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         swappable = "AUTH_USER_MODEL"
         verbose_name = _("user")
         verbose_name_plural = _("users")

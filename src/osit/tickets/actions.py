@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -146,7 +146,7 @@ def _observation(comment: str | None) -> str:
     )
 
 
-def _choice(value: str, choices: type, *, field: str) -> str:
+def _choice(value: str, choices: type[models.TextChoices], *, field: str) -> str:
     if value not in choices.values:
         allowed = ", ".join(choices.values)
         raise InvalidInput(

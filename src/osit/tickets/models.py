@@ -27,7 +27,7 @@ class Ticket(models.Model):
     requester = models.ForeignKey(
         User, verbose_name=_("requester"), on_delete=models.PROTECT, related_name="requested"
     )
-    extra_requesters = models.ManyToManyField(
+    extra_requesters: models.ManyToManyField = models.ManyToManyField(
         User, verbose_name=_("extra requesters"), blank=True, related_name="co_requested"
     )
     organisation = models.ForeignKey(

@@ -59,7 +59,7 @@ def assigned(ticket: Ticket, *, actor: User, owner: User) -> None:
 
 
 def status_changed(ticket: Ticket, *, actor: User, old: str, new: str, comment: Comment) -> None:
-    if ticket.owner_id and ticket.owner_id != actor.pk:
+    if ticket.owner is not None and ticket.owner_id != actor.pk:
         _notify(
             [ticket.owner],
             ticket,
@@ -70,7 +70,7 @@ def status_changed(ticket: Ticket, *, actor: User, old: str, new: str, comment: 
 
 
 def commented(ticket: Ticket, *, actor: User, comment: Comment) -> None:
-    if ticket.owner_id and ticket.owner_id != actor.pk:
+    if ticket.owner is not None and ticket.owner_id != actor.pk:
         _notify(
             [ticket.owner],
             ticket,

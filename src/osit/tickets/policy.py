@@ -89,7 +89,7 @@ def visible_tickets(user: User) -> QuerySet[Ticket]:
             Q(service_id__in=sorted(user.service_ids)) | Q(owner_id=user.pk) | Q(id__in=watched)
         )
     org_id = getattr(user, "organisation_id", None)
-    if org_id and user.organisation.share_tickets:
+    if org_id and user.organisation is not None and user.organisation.share_tickets:
         condition |= Q(organisation_id=org_id)
     return qs.filter(condition)
 

@@ -231,7 +231,7 @@ def _value(field_name: str, value: Any, names: _Names) -> str:
 
 def _watcher_kind(kind: str | None) -> str:
     try:
-        return str(WatcherKind(kind).label)
+        return str(WatcherKind(kind or "").label)
     except ValueError:
         return kind or ""
 
@@ -359,11 +359,11 @@ def _entry(
         if entry.comment is not None and entry.comment.is_internal:
             entry.internal = True
     if event.kind == "attachment_added":
-        entry.attachment = attachments.get(data.get("attachment_id"))
+        entry.attachment = attachments.get(int(data.get("attachment_id") or 0))
         if entry.attachment is None:
             return None
     if event.kind == "time_logged":
-        entry.time_entry = times.get(data.get("time_entry_id"))
+        entry.time_entry = times.get(int(data.get("time_entry_id") or 0))
     return entry
 
 

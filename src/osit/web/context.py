@@ -18,5 +18,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         # Lazy: evaluated only by pages that render the header.
         return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
-    return {"nav_is_agent": agent, "nav_role": user.primary_role,
-            "nav_unread": unread if agent else 0}
+    return {
+        "nav_is_agent": agent,
+        "nav_role": user.primary_role,
+        "nav_unread": unread if agent else 0,
+    }

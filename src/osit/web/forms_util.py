@@ -7,8 +7,9 @@ from django import forms
 from osit.core.errors import DomainError
 
 
-def add_domain_error(form: forms.Form, exc: DomainError, *, aliases: dict[str, str] | None = None
-                     ) -> None:
+def add_domain_error(
+    form: forms.Form, exc: DomainError, *, aliases: dict[str, str] | None = None
+) -> None:
     """Show ``exc`` next to the form field it names (``aliases`` maps action → form names)."""
     field = exc.field
     if field and aliases:
