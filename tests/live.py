@@ -92,7 +92,8 @@ def shell(env: dict[str, str], code: str) -> str:
     return result.stdout
 
 
-def wait_for(url: str, timeout: float = 30) -> None:
+def wait_for(url: str, timeout: float = 30, process: subprocess.Popen | None = None) -> None:
+    """Wait until ``url`` answers at all (any HTTP status); OSError if it never does."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -101,31 +102,51 @@ def wait_for(url: str, timeout: float = 30) -> None:
         except urllib.error.HTTPError:
             return  # it answers
         except OSError:
+            if process is not None and process.poll() is not None:
+                raise OSError(f"the process exited with code {process.returncode}") from None
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
 
 
+class LiveServer(str):
+    """The base URL of a running ``osit serve`` (a plain ``str``), with its process and log."""
+
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
 @contextlib.contextmanager
-def running_server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
-    """Start ``osit serve`` on a free port; yield its base URL; stop it on exit."""
+def running_server(
+    env: dict[str, str], *, workers: int = 1, args: tuple[str, ...] = ()
+) -> Iterator[LiveServer]:
+    """Start ``osit serve`` on a free port; yield its base URL once it answers; stop it on exit.
+
+    The output goes to ``serve.log`` in the data directory (``server.log()``). A test may stop
+    the process itself (``server.process``); otherwise it gets SIGTERM here, then SIGKILL after
+    20 s.
+    """
     port = free_port()
     log = Path(env["OSIT_DATA_DIR"]) / "serve.log"
     with log.open("w") as output:
         proc = subprocess.Popen(
-            [*OSIT, "serve", "--port", str(port), "--workers", str(workers)],
+            [*OSIT, "serve", "--port", str(port), "--workers", str(workers), *args],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    base = f"http://127.0.0.1:{port}"
+    server = LiveServer(f"http://127.0.0.1:{port}")
+    server.process, server.log_path = proc, log
     try:
         try:
-            wait_for(base + "/login/")
+            wait_for(server + "/login/", process=proc)
         except OSError:
             proc.terminate()
             raise AssertionError("osit serve did not start:\n" + log.read_text()) from None
-        yield base
+        yield server
     finally:
         proc.terminate()
         try:

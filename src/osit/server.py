@@ -20,12 +20,19 @@ from pathlib import Path
 
 log = logging.getLogger("osit.server")
 
-# Requests a web worker runs at once. Each thread keeps its own database connection, so this
-# bounds connections to workers × threads per host; granian's default (hundreds of threads) could
-# exhaust PostgreSQL's max_connections under load. Requests beyond it wait in granian's queue.
-DEFAULT_THREADS = 8
+MAX_DEFAULT_THREADS = 8
 STOP_TIMEOUT = 10.0
 MAX_RESTART_DELAY = 30.0
+
+
+def default_threads() -> int:
+    """Requests a web worker runs at once unless told: 2 × CPUs + 1 (granian's advice), ≤ 8.
+
+    Each thread keeps its own database connection, so this bounds the connections of a host to
+    workers × threads; granian's own default (hundreds of threads) could exhaust PostgreSQL's
+    max_connections under load.
+    """
+    return min(MAX_DEFAULT_THREADS, 2 * (os.cpu_count() or 1) + 1)
 
 
 def _job_process(parent_pid: int) -> None:
@@ -109,7 +116,7 @@ class JobSupervisor(threading.Thread):
 
 
 def serve(
-    host: str, port: int, workers: int, *, with_jobs: bool, threads: int = DEFAULT_THREADS
+    host: str, port: int, workers: int, *, with_jobs: bool, threads: int | None = None
 ) -> int:
     """Serve until SIGTERM or SIGINT, then stop the web workers and the job loop; returns 0."""
     from django.conf import settings
@@ -120,6 +127,7 @@ def serve(
     # The checks before serving opened a connection; granian forks its workers from this
     # process, and a connection shared by two processes corrupts the session of both.
     connections.close_all()
+    threads = threads or default_threads()
     supervisor = JobSupervisor() if with_jobs else None
     if supervisor:
         supervisor.start()
@@ -139,6 +147,8 @@ def serve(
             interface=Interfaces.WSGI,
             workers=workers,
             blocking_threads=threads,
+            # Requests beyond the threads wait in the listen queue, not inside the worker.
+            backpressure=threads,
             respawn_failed_workers=True,
             workers_kill_timeout=int(STOP_TIMEOUT),
             static_path_route=["/static"],

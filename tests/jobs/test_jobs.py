@@ -140,9 +140,7 @@ def test_celery_worker_runs_the_same_job(tmp_path):
         if os.environ.get("OSIT_REQUIRE_REDIS"):
             pytest.fail("Redis at 127.0.0.1:6379 is required (OSIT_REQUIRE_REDIS is set)")
         pytest.skip("Redis is not reachable at 127.0.0.1:6379")
-    import random
-
-    broker = f"redis://127.0.0.1:6379/{random.randint(1, 15)}"
+    broker = _empty_redis_db()
     with live.process_database("celery") as url:
         env = live.osit_env(
             tmp_path / "data",
@@ -169,8 +167,31 @@ def test_celery_worker_runs_the_same_job(tmp_path):
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
+            _flush(broker)
         assert closed, log.read_text()
         assert "osit.jobs.auto_close_resolved" in log.read_text()
+
+
+def _empty_redis_db() -> str:
+    """A broker URL on a Redis database nobody uses (other test runs share this Redis)."""
+    import random
+
+    import redis
+
+    numbers = list(range(1, 16))
+    random.shuffle(numbers)
+    for number in numbers:
+        url = f"redis://127.0.0.1:6379/{number}"
+        if redis.Redis.from_url(url).dbsize() == 0:
+            return url
+    pytest.skip("every Redis database 1-15 is in use")
+
+
+def _flush(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
 
 
 def test_worker_once_without_broker(tmp_path):

@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--threads",
         type=int,
-        help="requests each worker runs at once (default: OSIT_THREADS or 8)",
+        help="requests each worker runs at once (default: OSIT_THREADS or 2 × CPUs + 1, at most 8)",
     )
     parser.set_defaults(func=run)
 
@@ -37,11 +37,14 @@ def run(args: argparse.Namespace) -> int:
     from django.conf import settings
 
     from osit.env import env_int, env_str
+    from osit.server import default_threads, serve
 
     host = args.host or env_str("OSIT_HOST", "127.0.0.1") or "127.0.0.1"
     port = args.port if args.port is not None else env_int("OSIT_PORT", 8000)
     workers = args.workers if args.workers is not None else env_int("OSIT_WORKERS", 2)
-    threads = args.threads if args.threads is not None else env_int("OSIT_THREADS", 8)
+    threads = (
+        args.threads if args.threads is not None else env_int("OSIT_THREADS", default_threads())
+    )
     if not 0 < port < 65536:
         raise CommandError(f"--port {port} is not a valid port (1-65535)")
     if workers < 1:
@@ -51,6 +54,4 @@ def run(args: argparse.Namespace) -> int:
     require_initialised()
     if not (settings.STATIC_ROOT / "osit" / "osit.css").exists():
         raise CommandError("static files are missing: run `osit init` first.")
-    from osit.server import serve
-
     return serve(host, port, workers, threads=threads, with_jobs=not settings.OSIT_BROKER_URL)
