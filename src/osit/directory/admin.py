@@ -22,7 +22,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("groups", "is_active", "organisation", "site")
     search_fields = ("username", "email", "first_name", "last_name", "phone")
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("Desk"), {"fields": ("phone", "organisation", "site", "language")}),
     )
 
