@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
@@ -35,6 +35,12 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+def _utc(moment: datetime) -> datetime:
+    # The database hands dates back in UTC; an action may have been given an aware local time.
+    # Hash the instant, not its spelling, so the stored event verifies.
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment
+
+
 def compute_hash(
     *,
     seq: int,
@@ -59,7 +65,7 @@ def compute_hash(
             "kind": kind,
             "internal": internal,
             "data": data,
-            "at": created_at.isoformat(timespec="microseconds"),
+            "at": _utc(created_at).isoformat(timespec="microseconds"),
         },
         sort_keys=True,
         separators=(",", ":"),

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from types import TracebackType
 from typing import Any, BinaryIO
 
 from django.conf import settings
@@ -251,7 +252,12 @@ class _atomic_action:
         self._atomic = transaction.atomic()
         self._atomic.__enter__()
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         files = _written.stack.pop()
         try:
             self._atomic.__exit__(exc_type, exc, tb)
@@ -672,7 +678,9 @@ def reroute(
         )
         ticket.service = service
         ticket.owner = None
-        if old_service is None and ticket.priority_reason == "":
+        old_priority = ticket.priority
+        if ticket.priority_reason == "":
+            # The priority comes from the matrix of the ticket's service: the new one now.
             ticket.priority = compute_priority(
                 ticket.severity, ticket.criticality, service.priority_matrix
             )
@@ -685,6 +693,8 @@ def reroute(
             owner_cleared=old_owner.username if old_owner else None,
             comment_id=note.pk,
         )
+        if ticket.priority != old_priority:
+            history.add("field_changed", field="priority", old=old_priority, new=ticket.priority)
         history.write(now)
         notify.rerouted(ticket, actor=actor, old_service=old_service, comment=note)
     return ticket

@@ -8,7 +8,7 @@ starts from; ``get_ticket_for(user, number)`` fetches and authorises in one call
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -113,7 +113,7 @@ def _is_requester(user: User, ticket: Ticket) -> bool:
     return ticket.requester_id == user.pk
 
 
-def reopen_window_open(ticket: Ticket, now=None) -> bool:
+def reopen_window_open(ticket: Ticket, now: datetime | None = None) -> bool:
     if ticket.status != Status.RESOLVED or ticket.resolved_at is None:
         return False
     now = now or timezone.now()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from osit.core.errors import InvalidInput
 from osit.tickets.choices import Criticality, Severity
 
@@ -47,21 +49,26 @@ def validate_matrix(matrix: dict[str, Any]) -> None:
     for severity, row in matrix.items():
         if severity not in Severity.values:
             raise InvalidInput(
-                f"unknown severity {severity!r} in the priority matrix", field="priority_matrix"
+                _("unknown severity %(severity)r in the priority matrix") % {"severity": severity},
+                field="priority_matrix",
             )
         if not isinstance(row, dict):
             raise InvalidInput(
-                f"the row for {severity!r} must map criticality to priority",
+                _("the row for %(severity)r must map criticality to priority")
+                % {"severity": severity},
                 field="priority_matrix",
             )
         for criticality, value in row.items():
             if criticality not in Criticality.values:
                 raise InvalidInput(
-                    f"unknown criticality {criticality!r} in the priority matrix",
+                    _("unknown criticality %(criticality)r in the priority matrix")
+                    % {"criticality": criticality},
                     field="priority_matrix",
                 )
-            if value not in PRIORITIES:
+            # bool is an int (True == 1): a JSON true is not a priority.
+            if isinstance(value, bool) or value not in PRIORITIES:
                 raise InvalidInput(
-                    f"priority for {severity}/{criticality} must be 1 to 5, not {value!r}",
+                    _("priority for %(severity)s/%(criticality)s must be 1 to 5, not %(value)r")
+                    % {"severity": severity, "criticality": criticality, "value": value},
                     field="priority_matrix",
                 )
