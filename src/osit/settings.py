@@ -100,11 +100,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",
     "osit.core",
     "osit.directory",
     "osit.audit",
     "osit.tickets",
     "osit.jobs",
+    "osit.api",
     "osit.web",
 ]
 
@@ -189,6 +191,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 OSIT_LOGIN_RATE_LIMIT = env_int("OSIT_LOGIN_RATE_LIMIT", 10, minimum=1)  # failures / 15 min
+# API requests per minute, per user and per client address; beyond them the API answers 429.
+OSIT_API_RATE_LIMIT = env_int("OSIT_API_RATE_LIMIT", 1200, minimum=1)
+OSIT_API_RATE_LIMIT_ADDRESS = env_int("OSIT_API_RATE_LIMIT_ADDRESS", 3000, minimum=1)
 
 # --- Cache (login rate limits; shared when Redis is configured) ----------------------------------
 _cache_url = env_str("OSIT_CACHE_URL")
@@ -197,14 +202,24 @@ if _cache_url:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _cache_url,
-        }
+        },
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+        },
     }
 else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "osit_cache",
-        }
+        },
+        # API request counters: per process when embedded (a write per request would serialise
+        # SQLite), shared by every process once Redis is configured.
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "osit-ratelimit",
+        },
     }
 
 # --- Ticket behaviour --------------------------------------------------------------------------

@@ -131,7 +131,7 @@ def _phone_prefix_condition(term: str) -> Q:
     return condition | Q(phone__startswith=term.strip())
 
 
-def _name_condition(term: str) -> Q:
+def name_condition(term: str) -> Q:
     condition = (
         Q(username__istartswith=term)
         | Q(first_name__istartswith=term)
@@ -152,7 +152,7 @@ def search_requesters(term: str, *, limit: int = LOOKUP_LIMIT) -> list[User]:
     term = " ".join(term.split())
     if len(term) < MIN_TERM:
         return []
-    condition = _name_condition(term)
+    condition = name_condition(term)
     if looks_like_phone(term):
         condition |= _phone_prefix_condition(term)
     return list(_ordered(_base().filter(condition))[:limit])
