@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
+from ninja import Status as Reply
 from ninja.errors import AuthenticationError
 from pydantic import Field
 
@@ -147,7 +150,7 @@ class _TooMany(Exception):
     tags=["tokens"],
     summary="Create a personal token",
 )
-def create_token(request: HttpRequest, payload: TokenCreateIn) -> tuple[int, dict]:
+def create_token(request: HttpRequest, payload: TokenCreateIn) -> Reply[Any]:
     """With a token or the session: a new token for the caller. Without credentials: give
     `username` and `password` (what `osit login` does); failures are rate-limited like the login
     page."""
@@ -170,11 +173,11 @@ def create_token(request: HttpRequest, payload: TokenCreateIn) -> tuple[int, dic
         actor=user, channel=Channel.API, user=user, name=payload.name
     )
     row = ApiToken.objects.get(digest=directory_actions.token_digest(token))
-    return 201, {"id": row.pk, "name": row.name, "token": token}
+    return Reply(201, {"id": row.pk, "name": row.name, "token": token})
 
 
 @router.delete("/tokens/{token_id}", response={204: None, **ERRORS}, tags=["tokens"])
-def revoke_token(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def revoke_token(request: HttpRequest, token_id: int) -> Reply[Any]:
     """Revoke one of the caller's tokens; it stops working at once."""
     directory_actions.revoke_token(actor=request.auth, channel=Channel.API, token_id=token_id)
-    return 204, None
+    return Reply(204, None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -13,6 +15,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Header, Query, Router, Schema
+from ninja import Status as Reply
 from ninja.files import UploadedFile
 from pydantic import Field
 
@@ -41,7 +44,7 @@ from osit.api.serialize import (
     tickets_for_output,
 )
 from osit.audit.models import Event
-from osit.core.errors import Conflict, InvalidInput, NotFound
+from osit.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from osit.directory.actions import find_user, get_application, get_service
 from osit.directory.models import User
 from osit.search.query import search
@@ -65,6 +68,17 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 
 URGENT_FIRST = Ordering("urgent", ("priority", "id"))
 NEWEST_FIRST = Ordering("newest", ("-id",))
+
+
+@contextmanager
+def _fields_as(**names: str) -> Iterator[None]:
+    """Name the API's fields in errors where an action names its own (attachment → files)."""
+    try:
+        yield
+    except DomainError as exc:
+        if exc.field in names:
+            exc.field = names[exc.field]
+        raise
 
 
 def _fetch(request: HttpRequest, number: int) -> Ticket:
@@ -175,14 +189,14 @@ def create_ticket(
         description="Retry safely: the same key and body within 24 h return the first ticket.",
         max_length=200,
     ),
-) -> HttpResponse | tuple[int, dict[str, Any]]:
+) -> Reply[Any]:
     user = request.auth
     key = (idempotency_key or "").strip()
     digest = _digest(payload) if key else ""
     if key:
         earlier = _replay(user, key, digest)
         if earlier is not None:
-            return 201, _fresh(earlier)
+            return Reply(201, _fresh(earlier))
     requester = user
     if payload.requester:
         try:
@@ -213,8 +227,8 @@ def create_ticket(
         earlier = _replay(user, key, digest) if key else None
         if earlier is None:
             raise
-        return 201, _fresh(earlier)
-    return 201, _fresh(ticket)
+        return Reply(201, _fresh(earlier))
+    return Reply(201, _fresh(ticket))
 
 
 def _slug_or_422(getter: Any, slug: str | None, field: str) -> Any:
@@ -420,7 +434,7 @@ def list_comments(request: HttpRequest, number: int) -> list[dict[str, Any]]:
     summary="Reply, or add an internal note (with time spent)",
     url_name="ticket_comment",
 )
-def add_comment(request: HttpRequest, number: int, payload: CommentIn) -> tuple[int, Any]:
+def add_comment(request: HttpRequest, number: int, payload: CommentIn) -> Reply[Any]:
     ticket = _fetch(request, number)
     activity = None
     if payload.activity:
@@ -441,7 +455,7 @@ def add_comment(request: HttpRequest, number: int, payload: CommentIn) -> tuple[
         billable=payload.billable,
         work_date=payload.date,
     )
-    return 201, comment_out(comments_for_output(Comment.objects.filter(pk=comment.pk)).get())
+    return Reply(201, comment_out(comments_for_output(Comment.objects.filter(pk=comment.pk)).get()))
 
 
 @router.get(
@@ -467,9 +481,10 @@ def list_events(request: HttpRequest, number: int) -> list[dict[str, Any]]:
 def add_watcher(request: HttpRequest, number: int, payload: WatcherIn) -> dict[str, Any]:
     ticket = _fetch(request, number)
     watcher = _user_or_422(payload.username, "username")
-    actions.add_watcher(
-        ticket, actor=request.auth, channel=CHANNEL, user=watcher, kind=payload.kind
-    )
+    with _fields_as(user="username"):
+        actions.add_watcher(
+            ticket, actor=request.auth, channel=CHANNEL, user=watcher, kind=payload.kind
+        )
     return _fresh(ticket)
 
 
@@ -504,9 +519,7 @@ def _user_or_422(name: str, field: str) -> User:
     summary="Attach files (multipart, field name: files)",
     url_name="ticket_attach",
 )
-def attach(
-    request: HttpRequest, number: int, files: File[list[UploadedFile]]
-) -> tuple[int, list[dict[str, Any]]]:
+def attach(request: HttpRequest, number: int, files: File[list[UploadedFile]]) -> Reply[Any]:
     ticket = _fetch(request, number)
     if not files:
         raise InvalidInput(_("Send at least one file."), field="files")
@@ -518,8 +531,11 @@ def attach(
         )
         for f in files
     ]
-    created = actions.add_attachments(ticket, actor=request.auth, channel=CHANNEL, uploads=uploads)
-    return 201, [attachment_out(a) for a in created]
+    with _fields_as(attachment="files"):
+        created = actions.add_attachments(
+            ticket, actor=request.auth, channel=CHANNEL, uploads=uploads
+        )
+    return Reply(201, [attachment_out(a) for a in created])
 
 
 @router.get(

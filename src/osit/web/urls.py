@@ -12,6 +12,8 @@ urlpatterns = [
     path("logout/", auth.logout_view, name="logout"),
     path("password/", auth.password_change, name="password_change"),
     path("profile/", auth.profile, name="profile"),
+    path("profile/tokens/", auth.token_create, name="token_create"),
+    path("profile/tokens/<int:token_id>/revoke/", auth.token_revoke, name="token_revoke"),
     path("notifications/", auth.notifications, name="notifications"),
     path("i18n/", include("django.conf.urls.i18n")),
     # agent lists

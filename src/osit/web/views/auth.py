@@ -17,17 +17,15 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from osit.core.errors import NotFound
+from osit.directory.actions import create_token, revoke_token
 from osit.directory.choices import Role
+from osit.tickets.choices import Channel
 from osit.tickets.notifications import mark_notifications_read, notifications_for
 from osit.tickets.policy import is_agent
 from osit.web import ratelimit
 
 NOTIFICATIONS_PAGE_SIZE = 50
-
-
-def _todo(request, *args, **kwargs):
-    # Placeholder still imported by views that other areas have not written yet.
-    return HttpResponse(status=501)
 
 
 def _next_url(request: HttpRequest, user) -> str:
@@ -109,9 +107,10 @@ def _role_label(name: str) -> str:
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: HttpRequest, *, new_token: str = "", status: int = 200) -> HttpResponse:
     user = request.user
     context = {
+        "new_token": new_token,
         "profile_user": user,
         "roles": [_role_label(name) for name in sorted(user.role_names)],
         "services": user.services.order_by("name").only("slug", "name"),
@@ -120,7 +119,29 @@ def profile(request: HttpRequest) -> HttpResponse:
         "tokens": user.api_tokens.order_by("-created_at"),
         "nav_active": "profile",
     }
-    return render(request, "osit/profile.html", context)
+    return render(request, "osit/profile.html", context, status=status)
+
+
+@login_required
+@require_POST
+@never_cache
+def token_create(request: HttpRequest) -> HttpResponse:
+    """A new personal API token, shown once on the page that answers this POST."""
+    name = (request.POST.get("name") or "").strip()[:100]
+    token = create_token(actor=request.user, channel=Channel.WEB, user=request.user, name=name)
+    return profile(request, new_token=token, status=201)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        revoke_token(actor=request.user, channel=Channel.WEB, token_id=token_id)
+    except NotFound as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The token is revoked; programs using it are refused."))
+    return redirect("web:profile")
 
 
 @login_required
