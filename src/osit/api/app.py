@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import logging
+
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
@@ -33,6 +36,8 @@ requests (`Retry-After` says when to come back).
 **Lists** are pages `{"items": [...], "next_cursor": ...}`: pass `next_cursor` back as `cursor`
 until it is null.
 """
+
+log = logging.getLogger("osit.api")
 
 api = NinjaAPI(
     title="OSIT API",
@@ -124,7 +129,24 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return error_response(
             request, 403, _("CSRF check failed: send the X-CSRFToken header with the session.")
         )
+    if exc.status_code == 400:
+        # ninja's "Cannot parse request body": the body is not the JSON the endpoint takes.
+        return error_response(request, 422, _("The body is not valid JSON."), field="body")
     return error_response(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return error_response(
+        request, 422, _("The body is not a valid multipart upload: %s") % exc, field="files"
+    )
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Logged with its traceback for the admins; the client gets the error shape, never a page.
+    log.exception("API error on %s %s", request.method, request.path)
+    return error_response(request, 500, _("Internal error; it has been logged."))
 
 
 from osit.api import directory, tickets  # noqa: E402 — routers register on ``api``
