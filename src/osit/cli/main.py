@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "token",
     "audit",
     "backup",
+    "bench",
 ]
 
 
