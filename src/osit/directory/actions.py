@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
@@ -313,7 +314,10 @@ def user_for_token(token: str) -> User | None:
     )
     if row is None:
         return None
-    ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    # Recorded to the minute: a write on every API request would serialise SQLite's writers.
+    if row.last_used_at is None or now - row.last_used_at > timedelta(seconds=60):
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
     return row.user
 
 

@@ -50,6 +50,7 @@ from osit.tickets.policy import (
     Action,
     can,
     forbidden_message,
+    forget_linked_tickets,
     is_agent,
     reopen_window_open,
     require,
@@ -1060,6 +1061,7 @@ def add_watcher(
             history.add("watcher_added", user=user.username, kind=kind)
             _save(ticket, now)
             history.write(now)
+    forget_linked_tickets(user)
     return watcher
 
 
@@ -1076,6 +1078,7 @@ def remove_watcher(
             history.add("watcher_removed", user=user.username, kind=kind)
             _save(ticket, now)
             history.write(now)
+    forget_linked_tickets(user)
 
 
 def open_upload(path: str) -> Upload:
