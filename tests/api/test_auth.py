@@ -204,3 +204,8 @@ def test_the_interactive_docs_are_served_without_a_cdn(client):
     page = response.content.decode()
     assert "swagger-ui-bundle.js" in page
     assert "cdn." not in page
+
+
+def test_the_api_answers_in_the_language_asked(api_as, personas):
+    body = api_as("nina").get("/tickets/999", **{"Accept-Language": "fr"}).json()
+    assert body["message"] == "Le ticket #999 n'existe pas."

@@ -6,9 +6,8 @@ action; every ``DomainError`` becomes the documented error body with its status 
 
 from __future__ import annotations
 
-from typing import Any
-
 import logging
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
