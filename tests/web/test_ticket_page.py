@@ -16,9 +16,10 @@ from tests.web.conftest import assert_max_queries, assert_same_query_count, coun
 
 pytestmark = pytest.mark.django_db
 
-# The page reads the session, the user, roles, services, the ticket, watchers, events,
-# comments, attachments, time entries, the names events mention and each panel's choices.
-MAX_PAGE_QUERIES = 20
+# The page reads the session, the user, roles, services, linked tickets, the ticket, watchers,
+# events, comments, attachments, time entries, the names events mention, each panel's choices,
+# the links both ways and the tickets merged into this one.
+MAX_PAGE_QUERIES = 22
 
 
 def url(name, ticket, *args):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db.utils import DataError
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
@@ -139,6 +140,13 @@ def _bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpRespo
     return error_response(
         request, 422, _("The body is not a valid multipart upload: %s") % exc, field="files"
     )
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def _out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A number beyond what the database stores (e.g. /tickets/99999999999999999999).
+    return error_response(request, 422, _("A number is out of range."))
 
 
 @api.exception_handler(Exception)

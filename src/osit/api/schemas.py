@@ -10,12 +10,14 @@ from ninja import Schema
 from pydantic import ConfigDict, Field
 
 from osit.tickets.choices import Channel, Criticality, Severity, Status, Visibility, WatcherKind
+from osit.tickets.models import LinkKind
 
 StatusName = Literal[tuple(Status.values)]  # type: ignore[valid-type]
 SeverityName = Literal[tuple(Severity.values)]  # type: ignore[valid-type]
 CriticalityName = Literal[tuple(Criticality.values)]  # type: ignore[valid-type]
 ChannelName = Literal[tuple(c for c in Channel.values if c != Channel.SYSTEM)]  # type: ignore[valid-type]
 VisibilityName = Literal[tuple(Visibility.values)]  # type: ignore[valid-type]
+LinkKindName = Literal[tuple(LinkKind.values)]  # type: ignore[valid-type]
 WatcherKindName = Literal[tuple(WatcherKind.values)]  # type: ignore[valid-type]
 
 
@@ -230,15 +232,27 @@ class WatcherIn(Strict):
 
 
 class LinkIn(Strict):
-    kind: str = Field(description="depends_on, parent_of, refers_to, duplicate_of or master_of.")
-    target: int
+    kind: LinkKindName = Field(description="How this ticket relates to the target.")
+    target: int = Field(ge=1, lt=2**62, description="The other ticket's number.")
+
+
+class LinkOut(Schema):
+    id: int
+    kind: LinkKindName
+    direction: Literal["outgoing", "incoming"]
+    label: str = Field(description="The link read from this ticket: depends on, blocks, …")
+    ticket: int
+    subject: str
+    status: StatusName
 
 
 class MergeIn(Strict):
-    into: int
+    into: int = Field(ge=1, lt=2**62)
     comment: str = ""
 
 
 class SplitIn(Strict):
-    event: int = Field(description="The id of the comment (or mail) that becomes a new ticket.")
+    event: int = Field(
+        ge=1, lt=2**62, description="The id of the comment (or mail) that becomes a new ticket."
+    )
     subject: str | None = None

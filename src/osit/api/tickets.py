@@ -27,7 +27,11 @@ from osit.api.schemas import (
     CommentOut,
     Error,
     EventOut,
+    LinkIn,
+    LinkOut,
+    MergeIn,
     RerouteIn,
+    SplitIn,
     TicketCreateIn,
     TicketOut,
     TicketPage,
@@ -48,7 +52,7 @@ from osit.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from osit.directory.actions import find_user, get_application, get_service
 from osit.directory.models import User
 from osit.search.query import search
-from osit.tickets import actions, lifecycle, queries
+from osit.tickets import actions, lifecycle, links, queries
 from osit.tickets.choices import Channel, Status, Visibility, WatcherKind
 from osit.tickets.models import ActivityType, Attachment, Comment, Ticket
 from osit.tickets.policy import (
@@ -553,3 +557,96 @@ def download(request: HttpRequest, attachment_id: int) -> HttpResponse:
         filename=attachment.filename,
         content_type=attachment.content_type or "application/octet-stream",
     )
+
+
+# --- links, merge, split --------------------------------------------------------------------
+
+
+def _links_out(ticket: Ticket) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": view.id,
+            "kind": view.kind,
+            "direction": "outgoing" if view.outgoing else "incoming",
+            "label": view.label,
+            "ticket": view.other.pk,
+            "subject": view.other.subject,
+            "status": view.other.status,
+        }
+        for view in links.links_of(ticket)
+    ]
+
+
+@router.get(
+    "/tickets/{number}/links",
+    response={200: list[LinkOut], **ERRORS},
+    summary="Links of a ticket, both ways",
+    url_name="ticket_links",
+)
+def list_links(request: HttpRequest, number: int) -> list[dict[str, Any]]:
+    """Only links to tickets the caller may see."""
+    ticket = _fetch(request, number)
+    visible = set(
+        visible_tickets(request.auth)
+        .filter(pk__in=[v["ticket"] for v in _links_out(ticket)])
+        .values_list("pk", flat=True)
+    )
+    return [v for v in _links_out(ticket) if v["ticket"] in visible]
+
+
+@router.post(
+    "/tickets/{number}/links",
+    response={201: list[LinkOut], **ERRORS},
+    summary="Link to another ticket (depends_on, parent_of, refers_to, duplicate_of, master_of)",
+    url_name="ticket_link",
+)
+def add_link(request: HttpRequest, number: int, payload: LinkIn) -> Reply[Any]:
+    ticket = _fetch(request, number)
+    links.add_link(
+        ticket, actor=request.auth, channel=CHANNEL, kind=payload.kind, target=payload.target
+    )
+    return Reply(201, _links_out(ticket))
+
+
+@router.delete(
+    "/tickets/{number}/links/{link_id}",
+    response={200: list[LinkOut], **ERRORS},
+    summary="Remove a link",
+    url_name="ticket_unlink",
+)
+def remove_link(request: HttpRequest, number: int, link_id: int) -> list[dict[str, Any]]:
+    ticket = _fetch(request, number)
+    links.remove_link(ticket, actor=request.auth, channel=CHANNEL, link_id=link_id)
+    return _links_out(ticket)
+
+
+@router.post(
+    "/tickets/{number}/merge",
+    response={200: TicketOut, **ERRORS},
+    summary="Merge this ticket into another; answers the survivor",
+    url_name="ticket_merge",
+)
+def merge(request: HttpRequest, number: int, payload: MergeIn) -> dict[str, Any]:
+    ticket = _fetch(request, number)
+    survivor = links.merge(
+        ticket, actor=request.auth, channel=CHANNEL, into=payload.into, comment=payload.comment
+    )
+    return _fresh(survivor)
+
+
+@router.post(
+    "/tickets/{number}/split",
+    response={201: TicketOut, **ERRORS},
+    summary="A comment of this ticket becomes a new ticket that refers to it",
+    url_name="ticket_split",
+)
+def split(request: HttpRequest, number: int, payload: SplitIn) -> Reply[Any]:
+    ticket = _fetch(request, number)
+    new = links.split(
+        ticket,
+        actor=request.auth,
+        channel=CHANNEL,
+        comment_id=payload.event,
+        subject=payload.subject,
+    )
+    return Reply(201, _fresh(new))

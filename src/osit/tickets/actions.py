@@ -384,13 +384,18 @@ def change_status(
     status: str,
     comment: str,
     visibility: str = Visibility.PUBLIC,
+    override_dependencies: bool = False,
     now: datetime | None = None,
 ) -> Ticket:
     """Move ``ticket`` to ``status`` with a mandatory observation comment.
 
     Raises InvalidInput for a blank comment or an unknown status, Conflict naming the allowed
-    statuses for a move the life cycle forbids, Forbidden when the actor's role may not.
+    statuses for a move the life cycle forbids (or the open tickets it depends on, unless
+    ``override_dependencies``), Forbidden when the actor's role may not. Resolving or closing a
+    master does the same to its slaves, with the master's comment.
     """
+    from osit.tickets.links import open_dependencies, slaves_of
+
     now = now or timezone.now()
     body = _observation(comment)
     _choice(status, Status, field="status")
@@ -399,6 +404,17 @@ def change_status(
         ticket = _lock(ticket)
         old = ticket.status
         _check_transition(ticket, actor, old, status)
+        if status in (Status.RESOLVED, Status.CLOSED) and not override_dependencies:
+            blocking = open_dependencies(ticket)
+            if blocking:
+                raise Conflict(
+                    _(
+                        "This ticket depends on %(tickets)s, not resolved yet; resolve them "
+                        "first or override the dependencies."
+                    )
+                    % {"tickets": ", ".join(f"#{n}" for n in blocking)},
+                    field="status",
+                )
         history = _History(actor, channel, ticket)
         _apply_status(
             ticket,
@@ -410,6 +426,26 @@ def change_status(
             visibility=visibility,
             now=now,
         )
+        if status in (Status.RESOLVED, Status.CLOSED):
+            for slave in slaves_of(ticket):
+                slave = _lock(slave)
+                if slave.status in (Status.RESOLVED, Status.CLOSED) or not lifecycle.is_allowed(
+                    slave.status, status
+                ):
+                    continue
+                slave_history = _History(actor, channel, slave)
+                _apply_status(
+                    slave,
+                    slave_history,
+                    actor=actor,
+                    channel=channel,
+                    new=status,
+                    body=body,
+                    visibility=visibility,
+                    now=now,
+                )
+                slave_history.add("followed_master", master=ticket.pk, new=status)
+                slave_history.write(now)
         history.write(now)
     return ticket
 

@@ -88,6 +88,15 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every action; the API's ETag and If-Match.
     version = models.PositiveIntegerField(default=1)
+    # Set when this ticket was merged into another: its number leads to the survivor.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+    )
 
     class Meta:
         verbose_name = _("ticket")
@@ -117,6 +126,48 @@ class Ticket(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == Status.CLOSED
+
+
+class LinkKind(models.TextChoices):
+    """How ``source`` relates to ``target``; each reads the other way from the target's side."""
+
+    DEPENDS_ON = "depends_on", _("depends on")
+    PARENT_OF = "parent_of", _("parent of")
+    REFERS_TO = "refers_to", _("refers to")
+    DUPLICATE_OF = "duplicate_of", _("duplicate of")
+    MASTER_OF = "master_of", _("master of")
+
+
+# The same link read from the target's side.
+INVERSE_LABELS = {
+    LinkKind.DEPENDS_ON: _("blocks"),
+    LinkKind.PARENT_OF: _("child of"),
+    LinkKind.REFERS_TO: _("referred to by"),
+    LinkKind.DUPLICATE_OF: _("duplicated by"),
+    LinkKind.MASTER_OF: _("slave of"),
+}
+
+
+class TicketLink(models.Model):
+    source = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(_("kind"), max_length=16, choices=LinkKind.choices)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("link")
+        verbose_name_plural = _("links")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target", "kind"], name="link_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")), name="link_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["target", "kind"], name="link_target_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.source_id} {self.kind} #{self.target_id}"
 
 
 class Comment(models.Model):

@@ -45,6 +45,9 @@ class Action(StrEnum):
     DECIDE = "decide"  # accept or reject an enhancement request
     CONFIRM = "confirm"  # the requester confirms a resolved ticket is fixed
     REQUESTER_REOPEN = "requester_reopen"  # the requester says a resolved ticket is not fixed
+    LINK = "link"  # link to another ticket, or remove a link
+    MERGE = "merge"  # merge into another ticket
+    SPLIT = "split"  # a comment becomes a new ticket
 
 
 def _roles(user: User) -> frozenset[str]:
@@ -138,7 +141,12 @@ def get_ticket_for(
     except ValueError:
         raise NotFound(_("Ticket %(number)s does not exist.") % {"number": number}) from None
     base = queryset if queryset is not None else visible_tickets(user)
-    ticket = base.filter(pk=pk).first() if pk > 0 else None
+    ticket = base.filter(pk=pk).first() if 0 < pk < 2**62 else None
+    # A merged ticket's number leads to the survivor (which must be visible too).
+    for _hop in range(5):
+        if ticket is None or ticket.merged_into_id is None:
+            break
+        ticket = base.filter(pk=ticket.merged_into_id).first()
     if ticket is None:
         raise NotFound(_("Ticket #%(number)s does not exist.") % {"number": pk})
     return ticket
@@ -185,8 +193,10 @@ def can(user: User, action: Action | str, ticket: Ticket) -> bool:
             )
         case Action.ASSIGN:
             return manager or (technician and ticket.service_id in user.service_ids)
-        case Action.EDIT:
+        case Action.EDIT | Action.LINK:
             return agent
+        case Action.MERGE | Action.SPLIT:
+            return (manager or technician or operator) and not closed
         case Action.DECIDE:
             return manager and ticket.status == Status.PENDING_DECISION
         case Action.CONFIRM:
@@ -213,6 +223,9 @@ _MESSAGES = {
     Action.LOG_TIME: gettext_lazy("Only technicians and managers may report interventions."),
     Action.ATTACH: gettext_lazy("You may not attach files to this ticket."),
     Action.DECIDE: gettext_lazy("Only a manager may accept or reject an enhancement request."),
+    Action.LINK: gettext_lazy("Only agents may link tickets."),
+    Action.MERGE: gettext_lazy("Only agents may merge an open ticket."),
+    Action.SPLIT: gettext_lazy("Only agents may split an open ticket."),
     Action.CONFIRM: gettext_lazy("Only the requester may confirm that a resolved ticket is fixed."),
     Action.REQUESTER_REOPEN: gettext_lazy(
         "Only the requester may reopen a resolved ticket, within the reopening window."

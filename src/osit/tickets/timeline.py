@@ -329,7 +329,40 @@ def _summary(event: Event, names: _Names) -> tuple[str, str]:
                 "user": names.user(data.get("user")),
                 "kind": _watcher_kind(data.get("kind")),
             }, ""
+        case "link_added" | "link_removed":
+            return _link_summary(kind, data), ""
+        case "merged":
+            return _("merged this ticket into #%(n)s") % {"n": data.get("into")}, ""
+        case "merged_in":
+            return _("merged #%(n)s into this ticket") % {"n": data.get("source")}, ""
+        case "split":
+            return _("split a comment into the new ticket #%(n)s") % {"n": data.get("new")}, ""
+        case "split_from":
+            return _("created this ticket from a comment of #%(n)s") % {"n": data.get("source")}, ""
+        case "followed_master":
+            return _("set to %(new)s with its master #%(n)s") % {
+                "new": _status(new),
+                "n": data.get("master"),
+            }, ""
     return kind.replace("_", " "), ""
+
+
+def _link_summary(kind: str, data: dict) -> str:
+    from osit.tickets.models import INVERSE_LABELS, LinkKind
+
+    try:
+        link = LinkKind(data.get("kind") or "")
+    except ValueError:
+        return kind.replace("_", " ")
+    if "target" in data and "source" not in data:
+        label, other = link.label, data["target"]
+    elif "source" in data and "target" not in data:
+        label, other = INVERSE_LABELS[link], data["source"]
+    else:
+        label, other = link.label, f"{data.get('source')} → #{data.get('target')}"
+    if kind == "link_added":
+        return _("linked: %(label)s #%(other)s") % {"label": label, "other": other}
+    return _("removed the link: %(label)s #%(other)s") % {"label": label, "other": other}
 
 
 def _entry(

@@ -14,7 +14,7 @@ from osit.directory.models import Application, Service, User
 from osit.tickets import lifecycle
 from osit.tickets.actions import Upload
 from osit.tickets.choices import Criticality, Severity, Status, Visibility, WatcherKind
-from osit.tickets.models import ActivityType, Ticket
+from osit.tickets.models import ActivityType, LinkKind, Ticket
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -258,3 +258,21 @@ class AttachForm(_TicketForm):
     attachments = MultipleFileField(label=_("Files"))
 
     error_aliases = {"attachment": "attachments"}
+
+
+class LinkForm(_TicketForm):
+    prefix_name = "link"
+
+    kind = forms.ChoiceField(label=_("This ticket"), choices=LinkKind.choices)
+    target = forms.IntegerField(label=_("Ticket number"), min_value=1)
+
+
+class MergeForm(_TicketForm):
+    prefix_name = "merge"
+
+    into = forms.IntegerField(
+        label=_("Merge into ticket number"),
+        min_value=1,
+        help_text=_("This ticket is closed; its replies, notes, files and watchers move there."),
+    )
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea)

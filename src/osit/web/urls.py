@@ -36,6 +36,10 @@ urlpatterns = [
     path("tickets/<int:number>/decide/", ticket.decide, name="ticket_decide"),
     path("tickets/<int:number>/watchers/", ticket.watchers, name="ticket_watchers"),
     path("tickets/<int:number>/attachments/", ticket.attach, name="ticket_attach"),
+    path("tickets/<int:number>/links/", ticket.link, name="ticket_link"),
+    path("tickets/<int:number>/links/<int:link_id>/remove/", ticket.unlink, name="ticket_unlink"),
+    path("tickets/<int:number>/merge/", ticket.merge, name="ticket_merge"),
+    path("tickets/<int:number>/split/<int:comment_id>/", ticket.split, name="ticket_split"),
     path("attachments/<int:attachment_id>/<str:filename>", ticket.download, name="attachment"),
     # phone (operators)
     path("phone/new", phone.new, name="phone_new_noslash"),

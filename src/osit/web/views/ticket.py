@@ -23,8 +23,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from osit.core.errors import Conflict, DomainError, Forbidden, NotFound
 from osit.directory.actions import find_user
-from osit.tickets import actions, lifecycle
+from osit.tickets import actions, lifecycle, links
 from osit.tickets.choices import Channel, Status, WatcherKind
+from osit.tickets.links import links_of
 from osit.tickets.models import Ticket, Watcher
 from osit.tickets.policy import (
     Action,
@@ -40,6 +41,8 @@ from osit.web.forms_ticket import (
     AttachForm,
     ClassifyForm,
     DecideForm,
+    LinkForm,
+    MergeForm,
     PriorityForm,
     ReplyForm,
     RerouteForm,
@@ -77,7 +80,7 @@ def _ticket_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 
     @wraps(view)
     @login_required
-    def wrapper(request: HttpRequest, number: int) -> HttpResponse:
+    def wrapper(request: HttpRequest, number: int, **kwargs: Any) -> HttpResponse:
         user = request.user
         try:
             ticket = get_ticket_for(
@@ -85,13 +88,20 @@ def _ticket_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
             )
         except NotFound as exc:
             return render_domain_error(request, exc)
+        if ticket.pk != int(number) and request.method in ("GET", "HEAD"):
+            messages.info(
+                request,
+                _("Ticket #%(old)d was merged into #%(new)d.") % {"old": number, "new": ticket.pk},
+            )
+            name = "web:ticket" if is_agent(user) else "web:portal_ticket"
+            return redirect(name, number=ticket.pk)
         if not is_agent(user):
             if request.method in ("GET", "HEAD"):
                 return redirect("web:portal_ticket", number=ticket.number)
             raise PermissionDenied(
                 _("This page is for the service desk's agents. Your requests are in the portal.")
             )
-        return view(request, ticket)
+        return view(request, ticket, **kwargs)
 
     return wrapper
 
@@ -126,6 +136,9 @@ def _permissions(user, ticket: Ticket) -> dict[str, bool]:
         Action.WATCHERS,
         Action.ATTACH,
         Action.LOG_TIME,
+        Action.LINK,
+        Action.MERGE,
+        Action.SPLIT,
     )
     return {str(action): can(user, action, ticket) for action in names}
 
@@ -152,6 +165,10 @@ def _default_forms(
         found["watchers"] = WatcherForm(ticket=ticket)
     if perms[Action.ATTACH]:
         found["attach"] = AttachForm(ticket=ticket)
+    if perms[Action.LINK]:
+        found["link"] = LinkForm(ticket=ticket)
+    if perms[Action.MERGE]:
+        found["merge"] = MergeForm(ticket=ticket)
     return found
 
 
@@ -201,6 +218,8 @@ def _render(
         "admincc": [w for w in watchers if w.kind == WatcherKind.ADMINCC],
         "time_spent": format_minutes(ticket.time_spent_minutes),
         "can_take": perms[Action.TAKE],
+        "links": links_of(ticket),
+        "merged_from": list(ticket.merged_from.order_by("id").values_list("id", flat=True)),
         "nav_active": f"queue:{ticket.service.slug}" if ticket.service else "",
     }
     return render(request, "osit/ticket/detail.html", context, status=status)
@@ -437,3 +456,59 @@ def _open(attachment):
         return attachment.file.open("rb")
     except OSError:
         raise NotFound(_("Attachment %(id)s does not exist.") % {"id": attachment.pk}) from None
+
+
+@require_POST
+@_ticket_view
+def link(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    form = LinkForm(request.POST, ticket=ticket)
+
+    def do(data: dict[str, Any]) -> object:
+        return links.add_link(
+            ticket, actor=request.user, channel=CHANNEL, kind=data["kind"], target=data["target"]
+        )
+
+    return _run(request, ticket, "link", form, do, _("The link was added."))
+
+
+@require_POST
+@_ticket_view
+def unlink(request: HttpRequest, ticket: Ticket, link_id: int) -> HttpResponse:
+    try:
+        links.remove_link(ticket, actor=request.user, channel=CHANNEL, link_id=link_id)
+    except DomainError as exc:
+        return _render(request, ticket, status=_status_for(exc), page_error=exc.message)
+    messages.success(request, _("The link was removed."))
+    return _back(request, ticket)
+
+
+@require_POST
+@_ticket_view
+def merge(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    form = MergeForm(request.POST, ticket=ticket)
+    if not form.is_valid():
+        return _render(request, ticket, bound=("merge", form), status=400)
+    try:
+        survivor = links.merge(
+            ticket,
+            actor=request.user,
+            channel=CHANNEL,
+            into=form.cleaned_data["into"],
+            comment=form.cleaned_data["comment"],
+        )
+    except DomainError as exc:
+        add_domain_error(form, exc)
+        return _render(request, ticket, bound=("merge", form), status=_status_for(exc))
+    messages.success(request, _("#%(old)d was merged into this ticket.") % {"old": ticket.pk})
+    return redirect("web:ticket", number=survivor.pk)
+
+
+@require_POST
+@_ticket_view
+def split(request: HttpRequest, ticket: Ticket, comment_id: int) -> HttpResponse:
+    try:
+        new = links.split(ticket, actor=request.user, channel=CHANNEL, comment_id=comment_id)
+    except DomainError as exc:
+        return _render(request, ticket, status=_status_for(exc), page_error=exc.message)
+    messages.success(request, _("Ticket #%(new)d was created from that comment.") % {"new": new.pk})
+    return redirect("web:ticket", number=new.pk)
