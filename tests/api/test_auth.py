@@ -209,3 +209,13 @@ def test_the_interactive_docs_are_served_without_a_cdn(client):
 def test_the_api_answers_in_the_language_asked(api_as, personas):
     body = api_as("nina").get("/tickets/999", **{"Accept-Language": "fr"}).json()
     assert body["message"] == "Le ticket #999 n'existe pas."
+
+
+def test_a_token_from_a_password_needs_no_csrf_without_a_session(personas):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        "/api/v1/tokens",
+        {"username": "tom", "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert response.status_code == 201

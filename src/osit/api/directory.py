@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
@@ -157,7 +158,9 @@ def create_token(request: HttpRequest, payload: TokenCreateIn) -> Reply[Any]:
     from osit.api.app import error_response
     from osit.api.auth import SessionCsrfAuth, TokenAuth
 
-    user = TokenAuth()(request) or SessionCsrfAuth()(request)
+    user = TokenAuth()(request)
+    if not user and request.COOKIES.get(settings.SESSION_COOKIE_NAME):
+        user = SessionCsrfAuth()(request)  # a browser: its session, with CSRF
     if not user:
         if not payload.username or payload.password is None:
             raise AuthenticationError()

@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "audit",
     "backup",
     "bench",
+    "login",
+    "ticket",
 ]
 
 
@@ -71,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     from osit.env import ConfigError
 
     try:
-        if args.command != "manage":
+        # The API client (osit ticket, login, logout) needs no Django, data directory or database.
+        if args.command != "manage" and getattr(args, "django", True):
             from osit.cli.base import setup_django
 
             setup_django()
