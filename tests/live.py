@@ -154,3 +154,23 @@ def running_server(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def create_tokens(env: dict[str, str], usernames: list[str]) -> dict[str, str]:
+    """``osit token create USER`` for each user, the processes side by side; {username: token}."""
+    procs = {
+        name: subprocess.Popen(
+            [*OSIT, "token", "create", name, "--name", "tests"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in usernames
+    }
+    tokens = {}
+    for name, proc in procs.items():
+        out, errors = proc.communicate(timeout=120)
+        assert proc.returncode == 0, errors
+        tokens[name] = out.strip()
+    return tokens

@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -131,6 +132,12 @@ def serve(
     supervisor = JobSupervisor() if with_jobs else None
     if supervisor:
         supervisor.start()
+    # The LMTP listener, when configured, runs beside the web workers as its own process.
+    lmtp = (
+        subprocess.Popen([sys.executable, "-m", "osit", "lmtp"])
+        if settings.OSIT_LMTP_PORT
+        else None
+    )
     static_root = Path(settings.STATIC_ROOT)
     print(
         f"OSIT listening on http://{host}:{port}/ "
@@ -158,4 +165,10 @@ def serve(
     finally:
         if supervisor:
             supervisor.stop()
+        if lmtp is not None:
+            lmtp.terminate()
+            try:
+                lmtp.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                lmtp.kill()
     return 0

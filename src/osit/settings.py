@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "osit.tickets",
     "osit.jobs",
     "osit.api",
+    "osit.mail",
     "osit.web",
 ]
 
@@ -229,6 +230,23 @@ OSIT_AUTOCLOSE_DAYS = env_int("OSIT_AUTOCLOSE_DAYS", 7, minimum=1)
 # Country calling code of the desk, to match +33 1 23… with 01 23… when a PBX opens a call.
 OSIT_PHONE_COUNTRY_CODE = env_str("OSIT_PHONE_COUNTRY_CODE", "33") or "33"
 OSIT_PAGE_SIZE = env_int("OSIT_PAGE_SIZE", 50, minimum=5)
+
+# --- E-mail (SPEC §3) ----------------------------------------------------------------------------
+OSIT_MAIL_FROM = env_str("OSIT_MAIL_FROM", "osit@localhost") or "osit@localhost"
+OSIT_MAIL_DOMAIN = env_str("OSIT_MAIL_DOMAIN", OSIT_MAIL_FROM.rpartition("@")[2]) or "localhost"
+OSIT_MAIL_LANGUAGE = env_str("OSIT_MAIL_LANGUAGE", "en") or "en"
+OSIT_MAIL_DEFAULT_SERVICE = env_str("OSIT_MAIL_DEFAULT_SERVICE", "")
+OSIT_MAIL_NOTIFY_ACTOR = env_bool("OSIT_MAIL_NOTIFY_ACTOR", False)
+OSIT_MAIL_AUTOREPLY_LIMIT = env_int("OSIT_MAIL_AUTOREPLY_LIMIT", 5, minimum=1)  # per address / hour
+OSIT_SMTP_HOST = env_str("OSIT_SMTP_HOST", "localhost") or "localhost"
+OSIT_SMTP_PORT = env_int("OSIT_SMTP_PORT", 25, minimum=1)
+OSIT_SMTP_USER = env_str("OSIT_SMTP_USER", "")
+OSIT_SMTP_PASSWORD = env_str("OSIT_SMTP_PASSWORD", "")
+OSIT_SMTP_STARTTLS = env_bool("OSIT_SMTP_STARTTLS", False)
+OSIT_SMTP_SSL = env_bool("OSIT_SMTP_SSL", False)
+OSIT_LMTP_HOST = env_str("OSIT_LMTP_HOST", "127.0.0.1") or "127.0.0.1"
+OSIT_LMTP_PORT = env_int("OSIT_LMTP_PORT", 0, minimum=0)  # 0: no listener in osit serve
+OSIT_IMAP_MAILBOXES = env_str("OSIT_IMAP_MAILBOXES", "")  # imaps://user:pw@host/INBOX?service=…
 
 # --- Background jobs ---------------------------------------------------------------------------
 OSIT_BROKER_URL = env_str("OSIT_BROKER_URL")

@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "audit",
     "backup",
     "bench",
+    "mailgate",
+    "mail",
     "login",
     "ticket",
 ]

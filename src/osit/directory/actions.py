@@ -191,11 +191,13 @@ def create_user(
     organisation: Organisation | None = None,
     site: Site | None = None,
     validate: bool = True,
+    check_email: bool = True,
 ) -> User:
     """Create an account with its roles and service memberships.
 
     Without a password the account cannot log in until one is set. ``validate`` runs Django's
-    password validators (off only for documented demo passwords).
+    password validators (off only for documented demo passwords). ``check_email`` off keeps an
+    address as mail brought it (an internationalised local part Django's validator refuses).
     """
     username = username.strip()
     if not username:
@@ -220,7 +222,7 @@ def create_user(
             groups[role] = extra
     user = User(
         username=username,
-        email=_check_email(email),
+        email=_check_email(email) if check_email else email.strip()[:254],
         first_name=first_name,
         last_name=last_name,
         phone=phone.strip(),

@@ -128,6 +128,12 @@ class Service(models.Model):
     # {"major": {"blocking": 1, "non_blocking": 2, "enhancement": 5}, ...}; empty = default.
     priority_matrix = models.JSONField(_("priority matrix"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Mail from an address nobody has: make them a requester, or refuse it (answered once).
+    accept_unknown_senders = models.BooleanField(
+        _("accept mail from unknown senders"),
+        default=True,
+        help_text=_("Otherwise their mail is refused, with one polite answer, and recorded."),
+    )
 
     class Meta:
         ordering = ["name"]

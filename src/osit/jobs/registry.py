@@ -41,6 +41,40 @@ def auto_close_resolved() -> str:
     return f"closed {closed} resolved ticket(s)" if closed else ""
 
 
+def deliver_outbox() -> str:
+    from osit.mail.outbox import deliver
+
+    sent = deliver()
+    return f"sent {sent} mail(s)" if sent else ""
+
+
+def poll_imap() -> str:
+    from osit.mail.imap import poll_all
+
+    fetched = poll_all()
+    return f"fetched {fetched} message(s)" if fetched else ""
+
+
+def purge_idempotency_keys() -> str:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from osit.api.models import IdempotencyKey
+
+    deleted, _ = IdempotencyKey.objects.filter(
+        created_at__lt=timezone.now() - timedelta(hours=24)
+    ).delete()
+    return f"purged {deleted} idempotency key(s)" if deleted else ""
+
+
+def _hourly() -> float:
+    return 3600.0
+
+
 JOBS: dict[str, Job] = {
     "auto_close_resolved": Job("auto_close_resolved", auto_close_resolved, _tick),
+    "deliver_outbox": Job("deliver_outbox", deliver_outbox, _tick),
+    "poll_imap": Job("poll_imap", poll_imap, _tick),
+    "purge_idempotency_keys": Job("purge_idempotency_keys", purge_idempotency_keys, _hourly),
 }

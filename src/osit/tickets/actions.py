@@ -390,12 +390,11 @@ def change_status(
     """Move ``ticket`` to ``status`` with a mandatory observation comment.
 
     Raises InvalidInput for a blank comment or an unknown status, Conflict naming the allowed
-    statuses for a move the life cycle forbids (or the open tickets it depends on, unless
-    ``override_dependencies``), Forbidden when the actor's role may not. Resolving or closing a
-    master does the same to its slaves, with the master's comment.
+    statuses for a move the life cycle forbids, Forbidden when the actor's role may not.
+    Resolving or closing a ticket that depends on tickets not yet resolved or closed is refused
+    (Conflict naming them) unless ``override_dependencies``. Resolving or closing a master does
+    the same to its slaves (and theirs), with the master's comment, in the same transaction.
     """
-    from osit.tickets.links import open_dependencies, slaves_of
-
     now = now or timezone.now()
     body = _observation(comment)
     _choice(status, Status, field="status")
@@ -404,17 +403,8 @@ def change_status(
         ticket = _lock(ticket)
         old = ticket.status
         _check_transition(ticket, actor, old, status)
-        if status in (Status.RESOLVED, Status.CLOSED) and not override_dependencies:
-            blocking = open_dependencies(ticket)
-            if blocking:
-                raise Conflict(
-                    _(
-                        "This ticket depends on %(tickets)s, not resolved yet; resolve them "
-                        "first or override the dependencies."
-                    )
-                    % {"tickets": ", ".join(f"#{n}" for n in blocking)},
-                    field="status",
-                )
+        if not override_dependencies:
+            _check_dependencies(ticket, status)
         history = _History(actor, channel, ticket)
         _apply_status(
             ticket,
@@ -426,28 +416,82 @@ def change_status(
             visibility=visibility,
             now=now,
         )
-        if status in (Status.RESOLVED, Status.CLOSED):
-            for slave in slaves_of(ticket):
-                slave = _lock(slave)
-                if slave.status in (Status.RESOLVED, Status.CLOSED) or not lifecycle.is_allowed(
-                    slave.status, status
-                ):
-                    continue
-                slave_history = _History(actor, channel, slave)
-                _apply_status(
-                    slave,
-                    slave_history,
-                    actor=actor,
-                    channel=channel,
-                    new=status,
-                    body=body,
-                    visibility=visibility,
-                    now=now,
-                )
-                slave_history.add("followed_master", master=ticket.pk, new=status)
-                slave_history.write(now)
         history.write(now)
+        if status in (Status.RESOLVED, Status.CLOSED):
+            _carry_slaves(
+                ticket,
+                actor=actor,
+                channel=channel,
+                status=status,
+                body=body,
+                visibility=visibility,
+                now=now,
+            )
     return ticket
+
+
+def _check_dependencies(ticket: Ticket, new: str) -> None:
+    from osit.tickets.links import open_dependencies
+
+    if new not in (Status.RESOLVED, Status.CLOSED):
+        return
+    blocking = open_dependencies(ticket)
+    if blocking:
+        raise Conflict(
+            _(
+                "This ticket depends on %(tickets)s, not resolved yet; resolve them "
+                "first or override the dependencies."
+            )
+            % {"tickets": ", ".join(f"#{n}" for n in blocking)},
+            field="status",
+        )
+
+
+def _carry_slaves(
+    master: Ticket,
+    *,
+    actor: User,
+    channel: str,
+    status: str,
+    body: str,
+    visibility: str,
+    now: datetime,
+) -> None:
+    """Give ``master``'s new status and comment to its slaves, and to their slaves in turn.
+
+    A slave already resolved or closed, or one whose status cannot move there (an enhancement
+    pending decision cannot be resolved), is left alone. The master's decision stands for its
+    slaves: their own rights and dependencies are not checked again.
+    """
+    from osit.tickets.links import slaves_of
+
+    seen = {master.pk}
+    masters = [master]
+    while masters:
+        current = masters.pop(0)
+        for slave in slaves_of(current):
+            if slave.pk in seen:
+                continue
+            seen.add(slave.pk)
+            slave = _lock(slave)
+            if slave.status in (Status.RESOLVED, Status.CLOSED) or not lifecycle.is_allowed(
+                slave.status, status
+            ):
+                continue
+            history = _History(actor, channel, slave)
+            _apply_status(
+                slave,
+                history,
+                actor=actor,
+                channel=channel,
+                new=status,
+                body=body,
+                visibility=visibility,
+                now=now,
+            )
+            history.add("followed_master", master=current.pk, new=status)
+            history.write(now)
+            masters.append(slave)
 
 
 def _check_transition(ticket: Ticket, actor: User, old: str, new: str) -> None:
@@ -733,7 +777,9 @@ def reroute(
         if ticket.priority != old_priority:
             history.add("field_changed", field="priority", old=old_priority, new=ticket.priority)
         history.write(now)
-        notify.rerouted(ticket, actor=actor, old_service=old_service, comment=note)
+        notify.rerouted(
+            ticket, actor=actor, old_service=old_service, comment=note, old_owner=old_owner
+        )
     return ticket
 
 
@@ -888,6 +934,28 @@ def add_comment(
         _save(ticket, now, *fields)
         history.write(now)
         notify.commented(ticket, actor=actor, comment=comment)
+    return comment
+
+
+def record_note(ticket: Ticket, *, channel: str, body: str, now: datetime | None = None) -> Comment:
+    """An internal note written by the system itself (e.g. a robot's mail, recorded): no
+    permission applies, nobody is notified, the ticket's status does not change."""
+    now = now or timezone.now()
+    actor = system_user()
+    with _atomic_action():
+        ticket = _lock(ticket)
+        history = _History(actor, channel, ticket)
+        comment = _new_comment(
+            ticket,
+            actor=actor,
+            channel=channel,
+            body=body,
+            visibility=Visibility.INTERNAL,
+            now=now,
+        )
+        history.add("note_added", internal=True, comment_id=comment.pk)
+        _save(ticket, now, "comment_count")
+        history.write(now)
     return comment
 
 

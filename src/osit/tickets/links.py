@@ -2,20 +2,22 @@
 
 - ``add_link`` / ``remove_link``: depends-on, parent-of, refers-to, duplicate-of, master-of; each
   reads the other way from the target (blocks, child of, referred to by, duplicated by, slave of).
-  No self-link, no duplicate, no cycle of dependencies, parents or masters.
+  No self-link, no duplicate, no loop of dependencies, parents or masters.
 - ``merge``: the ticket is closed into a survivor that takes its comments, files, interventions,
-  watchers, co-requesters and links; its number keeps working and leads to the survivor.
+  watchers, requesters and links; its number keeps working and leads to the survivor
+  (``policy.get_ticket_for``).
 - ``split``: one comment of a ticket becomes a new ticket that refers to it (seed 004: a new
   problem raised under an old subject).
 
 The life-cycle rules that links imply (an open dependency blocks resolving; a master carries its
-slaves) live in ``actions.change_status``.
+slaves) live in ``actions.change_status``, which asks ``open_dependencies`` and ``slaves_of``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
@@ -23,7 +25,15 @@ from django.utils.translation import gettext as _
 
 from osit.core.errors import Conflict, InvalidInput, NotFound
 from osit.directory.models import User
-from osit.tickets.actions import _atomic_action, _History, _lock, _new_comment, _save
+from osit.tickets.actions import (
+    MAX_SUBJECT,
+    _atomic_action,
+    _History,
+    _lock,
+    _new_comment,
+    _save,
+    create_ticket,
+)
 from osit.tickets.choices import Status, Visibility
 from osit.tickets.models import (
     INVERSE_LABELS,
@@ -35,11 +45,14 @@ from osit.tickets.models import (
     TimeEntry,
     Watcher,
 )
-from osit.tickets.policy import Action, require, visible_tickets
+from osit.tickets.policy import Action, get_ticket_for, require, sees_everything, visible_tickets
 
 # Link kinds whose chains must not loop back (a ticket cannot depend on itself, even far away).
-ACYCLIC = {LinkKind.DEPENDS_ON, LinkKind.PARENT_OF, LinkKind.MASTER_OF}
-OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING_CUSTOMER, Status.PENDING_DECISION)
+ACYCLIC = frozenset({LinkKind.DEPENDS_ON, LinkKind.PARENT_OF, LinkKind.MASTER_OF})
+# A dependency in one of these no longer blocks; a slave in one of them is left alone.
+DONE = (Status.RESOLVED, Status.CLOSED)
+# A derived subject (the first line of the comment) is cut here.
+DERIVED_SUBJECT = 100
 
 
 @dataclass(frozen=True)
@@ -53,51 +66,107 @@ class LinkView:
     other: Ticket
 
 
-def links_of(ticket: Ticket) -> list[LinkView]:
-    """Every link of ``ticket``, both ways, in one query."""
-    rows = (
-        TicketLink.objects.filter(Q(source_id=ticket.pk) | Q(target_id=ticket.pk))
-        .select_related("source", "target")
-        .order_by("id")
-    )
-    out = []
-    for link in rows:
-        outgoing = link.source_id == ticket.pk
-        label = LinkKind(link.kind).label if outgoing else INVERSE_LABELS[LinkKind(link.kind)]
-        out.append(
-            LinkView(
-                link.pk, link.kind, str(label), outgoing, link.target if outgoing else link.source
-            )
+def links_of(ticket: Ticket, *, visible_to: User | None = None) -> list[LinkView]:
+    """Every link of ``ticket``, both ways, oldest first, in one query.
+
+    With ``visible_to``, only the links whose other end that user may see (a ticket page must not
+    show the subject of a ticket its reader cannot open).
+    """
+    rows = TicketLink.objects.filter(Q(source_id=ticket.pk) | Q(target_id=ticket.pk))
+    if visible_to is not None and not sees_everything(visible_to):
+        visible = visible_tickets(visible_to).values("id")
+        rows = rows.filter(
+            Q(source_id=ticket.pk, target_id__in=visible)
+            | Q(target_id=ticket.pk, source_id__in=visible)
         )
+    out = []
+    for link in rows.select_related("source", "target").order_by("id"):
+        outgoing = link.source_id == ticket.pk
+        kind = LinkKind(link.kind)
+        label = kind.label if outgoing else INVERSE_LABELS[kind]
+        other = link.target if outgoing else link.source
+        out.append(LinkView(link.pk, link.kind, str(label), outgoing, other))
     return out
 
 
-def _target(actor: User, number: int | str | None, *, field: str) -> Ticket:
-    """The other ticket, if the actor may see it; the same message as a missing one otherwise."""
+def open_dependencies(ticket: Ticket) -> list[int]:
+    """Numbers of the tickets ``ticket`` depends on that are not resolved or closed yet."""
+    return list(
+        TicketLink.objects.filter(source_id=ticket.pk, kind=LinkKind.DEPENDS_ON)
+        .exclude(target__status__in=DONE)
+        .order_by("target_id")
+        .values_list("target_id", flat=True)
+    )
+
+
+def slaves_of(ticket: Ticket) -> list[Ticket]:
+    """The tickets ``ticket`` is the master of, by number."""
+    return list(
+        Ticket.objects.filter(
+            links_in__source_id=ticket.pk, links_in__kind=LinkKind.MASTER_OF
+        ).order_by("id")
+    )
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _number(value: int | str | None, *, field: str) -> int:
     try:
-        pk = int(str(number).strip().lstrip("#"))
+        return int(str(value).strip().lstrip("#"))
     except (TypeError, ValueError):
         raise InvalidInput(_("Give the number of the other ticket."), field=field) from None
-    ticket = visible_tickets(actor).filter(pk=pk).first() if 0 < pk < 2**62 else None
-    if ticket is None:
-        raise NotFound(_("Ticket #%(number)s does not exist.") % {"number": pk}, field=field)
-    return ticket
+
+
+def _other(actor: User, number: int, *, field: str) -> Ticket:
+    """The ticket ``number`` leads to (a merged number: its survivor), if ``actor`` may see it.
+
+    A ticket the actor may not see is refused with the message of a missing one.
+    """
+    try:
+        return get_ticket_for(actor, number)
+    except NotFound as exc:
+        raise NotFound(exc.message, field=field) from None
+
+
+def _lock_pair(first: Ticket, second: Ticket) -> tuple[Ticket, Ticket]:
+    """Lock two tickets, always the lower number first: two actions crossing each other (A into
+    B while B into A) then wait for one another instead of deadlocking."""
+    if first.pk == second.pk:
+        locked = _lock(first)
+        return locked, locked
+    if first.pk < second.pk:
+        a = _lock(first)
+        return a, _lock(second)
+    b = _lock(second)
+    return _lock(first), b
+
+
+def _refuse_merged(ticket: Ticket, *, field: str) -> None:
+    if ticket.merged_into_id is not None:
+        raise Conflict(
+            _("This ticket was merged into #%(n)d.") % {"n": ticket.merged_into_id}, field=field
+        )
 
 
 def _reaches(start: int, goal: int, kind: str) -> bool:
-    """Does following ``kind`` links from ``start`` lead to ``goal``? (breadth first)"""
+    """Does following ``kind`` links from ``start`` lead to ``goal``? (breadth first, one query
+    per step)"""
     seen, frontier = {start}, [start]
     while frontier:
-        nxt = list(
+        found = set(
             TicketLink.objects.filter(source_id__in=frontier, kind=kind).values_list(
                 "target_id", flat=True
             )
         )
-        if goal in nxt:
+        if goal in found:
             return True
-        frontier = [t for t in nxt if t not in seen]
+        frontier = sorted(found - seen)
         seen.update(frontier)
     return False
+
+
+# --- links ------------------------------------------------------------------------------------
 
 
 def add_link(
@@ -109,19 +178,28 @@ def add_link(
     target: int | str,
     now: datetime | None = None,
 ) -> TicketLink:
+    """Link ``ticket`` to ``target`` (a number): ``ticket`` depends on / is the parent of /
+    refers to / duplicates / is the master of ``target``. An event goes on both tickets.
+
+    A merged number links to its survivor. Raises NotFound (field ``target``) for a ticket the
+    actor may not see, InvalidInput for an unknown kind, a link to itself or one that would make
+    a loop, Conflict for a link that already exists, Forbidden for a requester.
+    """
     now = now or timezone.now()
-    if kind not in LinkKind.values:
-        raise InvalidInput(
-            _("%(kind)r is not a kind of link; use one of: %(allowed)s.")
-            % {"kind": kind, "allowed": ", ".join(LinkKind.values)},
-            field="kind",
-        )
-    other = _target(actor, target, field="target")
+    _choice_of_kind(kind)
+    other = _other(actor, _number(target, field="target"), field="target")
     with _atomic_action():
-        ticket = _lock(ticket)
+        ticket, other = _lock_pair(ticket, other)
         require(actor, Action.LINK, ticket)
+        _refuse_merged(ticket, field="target")
         if other.pk == ticket.pk:
             raise InvalidInput(_("A ticket cannot be linked to itself."), field="target")
+        if other.merged_into_id is not None:  # merged meanwhile, by someone else
+            raise Conflict(
+                _("#%(n)d was just merged into #%(m)d; link to that one.")
+                % {"n": other.pk, "m": other.merged_into_id},
+                field="target",
+            )
         if TicketLink.objects.filter(source=ticket, target=other, kind=kind).exists():
             raise Conflict(
                 _("#%(a)d already %(kind)s #%(b)d.")
@@ -141,59 +219,54 @@ def add_link(
         history.add("link_added", kind=kind, target=other.pk)
         history.add("link_added", ticket=other, kind=kind, source=ticket.pk)
         _save(ticket, now)
+        _save(other, now)
         history.write(now)
     return link
+
+
+def _choice_of_kind(kind: str) -> None:
+    if kind not in LinkKind.values:
+        raise InvalidInput(
+            _("%(kind)r is not a kind of link; use one of: %(allowed)s.")
+            % {"kind": kind, "allowed": ", ".join(LinkKind.values)},
+            field="kind",
+        )
 
 
 def remove_link(
     ticket: Ticket, *, actor: User, channel: str, link_id: int, now: datetime | None = None
 ) -> None:
+    """Remove link ``link_id``, from either of its ends; an event goes on both tickets."""
     now = now or timezone.now()
+    link = (
+        TicketLink.objects.filter(pk=link_id)
+        .filter(Q(source_id=ticket.pk) | Q(target_id=ticket.pk))
+        .first()
+    )
+    if link is None:
+        raise NotFound(_("This ticket has no such link."), field="link")
+    other = Ticket(pk=link.target_id if link.source_id == ticket.pk else link.source_id)
     with _atomic_action():
-        ticket = _lock(ticket)
+        ticket, other = _lock_pair(ticket, other)
         require(actor, Action.LINK, ticket)
-        link = (
-            TicketLink.objects.filter(pk=link_id)
-            .filter(Q(source_id=ticket.pk) | Q(target_id=ticket.pk))
-            .first()
-        )
-        if link is None:
+        # Removed meanwhile by someone else: say so rather than pretend.
+        if not TicketLink.objects.filter(pk=link.pk).exists():
             raise NotFound(_("This ticket has no such link."), field="link")
+        data: dict[str, Any] = {
+            "kind": link.kind,
+            "source": link.source_id,
+            "target": link.target_id,
+        }
         history = _History(actor, channel, ticket)
-        history.add("link_removed", kind=link.kind, source=link.source_id, target=link.target_id)
-        other_id = link.target_id if link.source_id == ticket.pk else link.source_id
-        history.add(
-            "link_removed",
-            ticket=Ticket.objects.get(pk=other_id),
-            kind=link.kind,
-            source=link.source_id,
-            target=link.target_id,
-        )
+        history.add("link_removed", **data)
+        history.add("link_removed", ticket=other, **data)
         link.delete()
         _save(ticket, now)
+        _save(other, now)
         history.write(now)
 
 
-def open_dependencies(ticket: Ticket) -> list[int]:
-    """Numbers of the tickets ``ticket`` depends on that are not resolved or closed yet."""
-    return list(
-        TicketLink.objects.filter(
-            source_id=ticket.pk, kind=LinkKind.DEPENDS_ON, target__status__in=OPEN_STATUSES
-        )
-        .order_by("target_id")
-        .values_list("target_id", flat=True)
-    )
-
-
-def slaves_of(ticket: Ticket) -> list[Ticket]:
-    return list(
-        Ticket.objects.filter(
-            links_in__source_id=ticket.pk, links_in__kind=LinkKind.MASTER_OF
-        ).order_by("id")
-    )
-
-
-# --- merge and split ----------------------------------------------------------------------
+# --- merge ------------------------------------------------------------------------------------
 
 
 def merge(
@@ -205,63 +278,52 @@ def merge(
     comment: str = "",
     now: datetime | None = None,
 ) -> Ticket:
-    """Merge ``ticket`` into ``into``; returns the survivor."""
+    """Merge ``ticket`` into ticket ``into``; returns the survivor.
+
+    The ticket is closed with ``merged_into`` set; its comments, attachments and interventions
+    (with their time), watchers (without duplicates), requester and co-requesters (as
+    co-requesters) and links move to the survivor; the tickets merged into it before now lead
+    to the survivor too. ``comment`` (or a default) becomes an internal note on the survivor. A
+    ``merged`` event goes on both tickets.
+
+    Refused: into itself, into a merged or closed ticket, into a ticket the actor may not see
+    (NotFound, as if missing), a merged or closed ticket, by a requester.
+    """
     now = now or timezone.now()
-    survivor = _target(actor, into, field="into")
+    asked = _number(into, field="into")
+    survivor = _other(actor, asked, field="into")
     with _atomic_action():
-        ticket = _lock(ticket)
+        ticket, survivor = _lock_pair(ticket, survivor)
+        _refuse_merged(ticket, field="into")
         require(actor, Action.MERGE, ticket)
-        if survivor.pk == ticket.pk:
+        if asked == ticket.pk:
             raise InvalidInput(_("A ticket cannot be merged into itself."), field="into")
-        survivor = _lock(survivor)
-        if survivor.merged_into_id is not None:
+        if survivor.merged_into_id is not None:  # merged meanwhile, by someone else
+            asked, survivor = survivor.pk, Ticket(pk=survivor.merged_into_id)
+        if survivor.pk != asked:
             raise InvalidInput(
                 _("#%(n)d was itself merged into #%(m)d; merge into that one.")
-                % {"n": survivor.pk, "m": survivor.merged_into_id},
+                % {"n": asked, "m": survivor.pk},
                 field="into",
             )
         if survivor.status == Status.CLOSED:
             raise Conflict(
-                _("#%(n)d is closed; reopen it or merge the other way.") % {"n": survivor.pk},
+                _("#%(n)d is closed; reopen it before merging into it.") % {"n": survivor.pk},
                 field="into",
             )
-        if ticket.merged_into_id is not None:
-            raise Conflict(_("This ticket is already merged."), field="into")
-        moved_comments = Comment.objects.filter(ticket=ticket).update(ticket=survivor)
-        Attachment.objects.filter(ticket=ticket).update(ticket=survivor)
-        TimeEntry.objects.filter(ticket=ticket).update(ticket=survivor)
-        for watcher in Watcher.objects.filter(ticket=ticket):
-            Watcher.objects.get_or_create(
-                ticket=survivor, user_id=watcher.user_id, kind=watcher.kind
-            )
-        Watcher.objects.filter(ticket=ticket).delete()
-        co = list(ticket.extra_requesters.all())
-        if ticket.requester_id != survivor.requester_id:
-            co.append(ticket.requester)
-        survivor.extra_requesters.add(*[u for u in co if u.pk != survivor.requester_id])
-        for link in TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)):
-            source = survivor.pk if link.source_id == ticket.pk else link.source_id
-            target = survivor.pk if link.target_id == ticket.pk else link.target_id
-            if source != target:
-                TicketLink.objects.get_or_create(
-                    source_id=source,
-                    target_id=target,
-                    kind=link.kind,
-                    defaults={"created_by": link.created_by, "created_at": link.created_at},
-                )
-            link.delete()
-        history = _History(actor, channel, ticket)
-        note = (comment or "").strip() or _("Merged into #%(n)d.") % {"n": survivor.pk}
-        survivor.comment_count += moved_comments
-        survivor.time_spent_minutes += ticket.time_spent_minutes
-        _new_comment(
+        moved = _move_everything(ticket, survivor)
+        note = _new_comment(
             survivor,
             actor=actor,
             channel=channel,
-            body=note,
+            body=(comment or "").strip()
+            or _("#%(n)d was merged into this ticket.") % {"n": ticket.pk},
             visibility=Visibility.INTERNAL,
             now=now,
         )
+        survivor.comment_count += moved["comments"]
+        survivor.time_spent_minutes += ticket.time_spent_minutes
+        _save(survivor, now, "comment_count", "time_spent_minutes")
         old_status = ticket.status
         ticket.status = Status.CLOSED
         ticket.closed_at = ticket.status_changed_at = now
@@ -278,11 +340,81 @@ def merge(
             "comment_count",
             "time_spent_minutes",
         )
-        _save(survivor, now, "comment_count", "time_spent_minutes")
-        history.add("merged", into=survivor.pk, old_status=old_status, comment=note)
-        history.add("merged_in", ticket=survivor, source=ticket.pk, comments=moved_comments)
+        # Earlier merges into this ticket now lead straight to the survivor.
+        Ticket.objects.filter(merged_into=ticket).update(merged_into=survivor)
+        history = _History(actor, channel, ticket)
+        history.add("merged", into=survivor.pk, old=old_status, new=Status.CLOSED, **moved)
+        # "from" is a keyword of Python, hence the dict.
+        arrived: dict[str, Any] = {"from": ticket.pk, "comment_id": note.pk, **moved}
+        history.add("merged", ticket=survivor, **arrived)
         history.write(now)
     return survivor
+
+
+def _move_everything(ticket: Ticket, survivor: Ticket) -> dict[str, Any]:
+    """Move what hangs off ``ticket`` to ``survivor``; how many of each moved (for the events)."""
+    comments = Comment.objects.filter(ticket=ticket).update(ticket=survivor)
+    attachments = Attachment.objects.filter(ticket=ticket).update(ticket=survivor)
+    time_entries = TimeEntry.objects.filter(ticket=ticket).update(ticket=survivor)
+
+    present = set(Watcher.objects.filter(ticket=survivor).values_list("user_id", "kind"))
+    incoming = set(Watcher.objects.filter(ticket=ticket).values_list("user_id", "kind"))
+    Watcher.objects.bulk_create(
+        [Watcher(ticket=survivor, user_id=u, kind=k) for u, k in sorted(incoming - present)]
+    )
+    Watcher.objects.filter(ticket=ticket).delete()
+
+    people = {ticket.requester_id, *ticket.extra_requesters.values_list("id", flat=True)}
+    people.discard(survivor.requester_id)
+    survivor.extra_requesters.add(*sorted(people))
+
+    links_moved = links_dropped = 0
+    for link in TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).order_by("id"):
+        source = survivor.pk if link.source_id == ticket.pk else link.source_id
+        target = survivor.pk if link.target_id == ticket.pk else link.target_id
+        link.delete()
+        # A link between the two tickets, one the survivor already has, or one that would close
+        # a loop through the survivor has nowhere to go.
+        if (
+            source == target
+            or TicketLink.objects.filter(
+                source_id=source, target_id=target, kind=link.kind
+            ).exists()
+            or (link.kind in ACYCLIC and _reaches(target, source, link.kind))
+        ):
+            links_dropped += 1
+            continue
+        TicketLink.objects.create(
+            source_id=source,
+            target_id=target,
+            kind=link.kind,
+            created_by_id=link.created_by_id,
+            created_at=link.created_at,
+        )
+        links_moved += 1
+    return {
+        "comments": comments,
+        "attachments": attachments,
+        "time_entries": time_entries,
+        "watchers": len(incoming - present),
+        "links": links_moved,
+        "links_dropped": links_dropped,
+    }
+
+
+# --- split ------------------------------------------------------------------------------------
+
+
+def _derived_subject(body: str, ticket: Ticket) -> str:
+    """The first line of the comment, shortened; the old subject only for an empty comment."""
+    for line in body.splitlines():
+        line = " ".join(line.split())
+        if line:
+            if len(line) > DERIVED_SUBJECT:
+                line = line[: DERIVED_SUBJECT - 1].rstrip() + "…"
+            return line
+    text = _("Split from #%(n)d: %(subject)s") % {"n": ticket.pk, "subject": ticket.subject}
+    return text[:MAX_SUBJECT]
 
 
 def split(
@@ -294,26 +426,32 @@ def split(
     subject: str | None = None,
     now: datetime | None = None,
 ) -> Ticket:
-    """Comment ``comment_id`` of ``ticket`` becomes a new ticket referring to it."""
-    from osit.tickets.actions import create_ticket
+    """Comment ``comment_id`` of ``ticket`` becomes a new ticket that refers to it.
 
+    The new ticket has the same requester, service, application, severity and criticality; its
+    description is the comment's text; its subject is ``subject`` or the comment's first line.
+    The comment stays where it was. Events go on both tickets. Raises NotFound (field ``event``)
+    for a comment of another ticket, Forbidden for a requester or a closed ticket.
+    """
     now = now or timezone.now()
-    source = Comment.objects.filter(pk=comment_id, ticket_id=ticket.pk).first()
-    if source is None:
-        raise NotFound(_("This ticket has no comment %(id)s.") % {"id": comment_id}, field="event")
-    require(actor, Action.SPLIT, ticket)
-    if source.is_internal and not actor.is_agent:
-        raise NotFound(_("This ticket has no comment %(id)s.") % {"id": comment_id}, field="event")
-    title = (subject or "").strip() or _("Split from #%(n)d: %(subject)s") % {
-        "n": ticket.pk,
-        "subject": ticket.subject,
-    }
     with _atomic_action():
+        ticket = _lock(ticket)
+        _refuse_merged(ticket, field="event")
+        require(actor, Action.SPLIT, ticket)
+        source = Comment.objects.filter(pk=comment_id, ticket_id=ticket.pk).first()
+        if source is None:
+            raise NotFound(
+                _("This ticket has no comment %(id)s.") % {"id": comment_id}, field="event"
+            )
+        if ticket.service_id is None:
+            raise InvalidInput(
+                _("Route this ticket to a service before splitting it."), field="event"
+            )
         new = create_ticket(
             actor=actor,
             channel=channel,
             requester=ticket.requester,
-            subject=title[:250],
+            subject=(subject or "").strip() or _derived_subject(source.body, ticket),
             description=source.body,
             service=ticket.service,
             application=ticket.application,
@@ -324,9 +462,10 @@ def split(
         TicketLink.objects.create(
             source=new, target=ticket, kind=LinkKind.REFERS_TO, created_by=actor, created_at=now
         )
+        # Not "comment_id": the timeline would show the comment's text a second time here.
         history = _History(actor, channel, ticket)
-        history.add("split", new=new.pk, comment_id=source.pk)
-        history.add("split_from", ticket=new, source=ticket.pk, comment_id=source.pk)
+        history.add("split", new=new.pk, source_comment=source.pk)
+        history.add("split_from", ticket=new, source=ticket.pk, source_comment=source.pk)
         _save(ticket, now)
         history.write(now)
     return new

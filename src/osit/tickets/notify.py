@@ -1,12 +1,13 @@
 """Who is told about a change. Called by actions inside their transaction.
 
-Today: in-app notifications (the bell). The e-mail outbox adds its messages here too, so the rule
-of who hears about what lives in one place for every channel.
+In-app notifications (the bell) and the e-mail outbox (osit.mail.outbox), so the rule of who
+hears about what lives in one place for every channel. Work of the system account (automatic
+notes about robots' mail) is not announced.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,11 +29,32 @@ def _notify(users: list[User], ticket: Ticket, message: str, *, actor: User) -> 
     Notification.objects.bulk_create(rows)
 
 
+def _mail() -> Any:
+    from osit.mail import outbox
+
+    return outbox
+
+
+def _system(actor: User) -> bool:
+    return actor.username == "osit-system"
+
+
 def ticket_created(ticket: Ticket, *, actor: User) -> None:
-    """New tickets show in their service's "New and unowned" list; nobody is pinged."""
+    """New tickets show in their service's "New and unowned" list; the requester gets an
+    acknowledgement with the number by mail."""
+    if not _system(actor):
+        _mail().ticket_created(ticket, actor=actor)
 
 
-def rerouted(ticket: Ticket, *, actor: User, old_service: Service | None, comment: Comment) -> None:
+def rerouted(
+    ticket: Ticket,
+    *,
+    actor: User,
+    old_service: Service | None,
+    comment: Comment,
+    old_owner: User | None = None,
+) -> None:
+    _mail().rerouted(ticket, actor=actor, old_owner=old_owner)
     members = list(ticket.service.members.all()) if ticket.service else []
     _notify(
         members,
@@ -59,6 +81,8 @@ def assigned(ticket: Ticket, *, actor: User, owner: User) -> None:
 
 
 def status_changed(ticket: Ticket, *, actor: User, old: str, new: str, comment: Comment) -> None:
+    if not _system(actor) or new == "closed":
+        _mail().status_changed(ticket, actor=actor, old=old, new=new, comment=comment)
     if ticket.owner is not None and ticket.owner_id != actor.pk:
         _notify(
             [ticket.owner],
@@ -70,6 +94,9 @@ def status_changed(ticket: Ticket, *, actor: User, old: str, new: str, comment: 
 
 
 def commented(ticket: Ticket, *, actor: User, comment: Comment) -> None:
+    if _system(actor):
+        return
+    _mail().commented(ticket, actor=actor, comment=comment)
     if ticket.owner is not None and ticket.owner_id != actor.pk:
         _notify(
             [ticket.owner],

@@ -132,24 +132,48 @@ def visible_tickets(user: User) -> QuerySet[Ticket]:
     return qs.filter(condition)
 
 
+# A merged number leads to its survivor; merging re-points earlier merges, so one hop is the
+# rule and a few are a safety margin, not a loop.
+MERGE_HOPS = 5
+
+
 def get_ticket_for(
     user: User, number: int | str, *, queryset: QuerySet[Ticket] | None = None
 ) -> Ticket:
-    """The ticket ``number`` if ``user`` may see it; ``NotFound`` otherwise (same message)."""
+    """The ticket ``number`` if ``user`` may see it; ``NotFound`` otherwise (same message).
+
+    The number of a merged ticket answers with the ticket it was merged into, when ``user`` may
+    see that one (the merged ticket itself is closed and empty: whether it is visible does not
+    matter). Callers compare ``ticket.pk`` with the number they asked for to notice.
+    """
     try:
         pk = int(str(number).lstrip("#"))
     except ValueError:
         raise NotFound(_("Ticket %(number)s does not exist.") % {"number": number}) from None
+    missing = NotFound(_("Ticket #%(number)s does not exist.") % {"number": pk})
+    if not 0 < pk < 2**62:
+        raise missing
     base = queryset if queryset is not None else visible_tickets(user)
-    ticket = base.filter(pk=pk).first() if 0 < pk < 2**62 else None
-    # A merged ticket's number leads to the survivor (which must be visible too).
-    for _hop in range(5):
-        if ticket is None or ticket.merged_into_id is None:
+    ticket = base.filter(pk=pk).first()
+    if ticket is not None and ticket.merged_into_id is None:
+        return ticket
+    # Merged (or not visible, or missing): follow merged_into outside the user's view.
+    survivor = ticket.merged_into_id if ticket is not None else _merged_into(pk)
+    for _hop in range(MERGE_HOPS):
+        if survivor is None:
             break
-        ticket = base.filter(pk=ticket.merged_into_id).first()
-    if ticket is None:
-        raise NotFound(_("Ticket #%(number)s does not exist.") % {"number": pk})
-    return ticket
+        further = _merged_into(survivor)
+        if further is None:
+            found = base.filter(pk=survivor).first()
+            if found is not None:
+                return found
+            break
+        survivor = further
+    raise missing
+
+
+def _merged_into(pk: int) -> int | None:
+    return Ticket.objects.filter(pk=pk).values_list("merged_into_id", flat=True).first()
 
 
 def _is_requester(user: User, ticket: Ticket) -> bool:

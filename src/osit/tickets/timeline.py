@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from osit.audit.models import Event
 from osit.directory.models import Application, Service, User
@@ -107,10 +107,20 @@ def build_timeline(ticket: Ticket, *, include_internal: bool) -> list[Entry]:
 
     Internal events, internal comments and internal files are left out unless
     ``include_internal`` (the caller checks ``Action.READ_INTERNAL``). Comments that no event
-    refers to (written by older code or an import) still appear, at their own time.
+    refers to (written by older code or an import) still appear, at their own time; so do the
+    comments, files and interventions that came with a merged ticket (their events stayed in
+    the merged ticket's history).
     """
     events = Event.objects.filter(ticket_id=ticket.pk).only(
-        "seq", "kind", "data", "actor_id", "actor_label", "channel", "internal", "created_at"
+        "seq",
+        "ticket_id",
+        "kind",
+        "data",
+        "actor_id",
+        "actor_label",
+        "channel",
+        "internal",
+        "created_at",
     )
     comments = (
         Comment.objects.filter(ticket_id=ticket.pk)
@@ -127,15 +137,22 @@ def build_timeline(ticket: Ticket, *, include_internal: bool) -> list[Entry]:
             "author__last_name",
         )
     )
-    attachments = Attachment.objects.filter(ticket_id=ticket.pk).only(
-        "id",
-        "filename",
-        "size",
-        "content_type",
-        "internal",
-        "comment_id",
-        "created_at",
-        "ticket_id",
+    attachments = (
+        Attachment.objects.filter(ticket_id=ticket.pk)
+        .select_related("uploaded_by")
+        .only(
+            "id",
+            "filename",
+            "size",
+            "content_type",
+            "internal",
+            "comment_id",
+            "created_at",
+            "ticket_id",
+            "uploaded_by__username",
+            "uploaded_by__first_name",
+            "uploaded_by__last_name",
+        )
     )
     if not include_internal:
         events = events.filter(internal=False)
@@ -148,22 +165,32 @@ def build_timeline(ticket: Ticket, *, include_internal: bool) -> list[Entry]:
     if include_internal:
         time_by_id = {
             t.pk: t
-            for t in TimeEntry.objects.filter(ticket_id=ticket.pk).select_related("activity")
+            for t in TimeEntry.objects.filter(ticket_id=ticket.pk).select_related(
+                "activity", "technician"
+            )
         }
     names = _names_for(event_list)
 
     entries: list[Entry] = []
     used_comments: set[int] = set()
+    used_attachments: set[int] = set()
+    used_times: set[int] = set()
     for event in event_list:
         entry = _entry(event, names, comment_by_id, attachment_by_id, time_by_id)
         if entry is None:
             continue
         if entry.comment is not None:
             used_comments.add(entry.comment.pk)
+        if entry.attachment is not None:
+            used_attachments.add(entry.attachment.pk)
+        if entry.time_entry is not None:
+            used_times.add(entry.time_entry.pk)
         entries.append(entry)
-    for comment in comment_by_id.values():
-        if comment.pk not in used_comments:
-            entries.append(_orphan_comment(comment))
+    entries += [_orphan_comment(c) for c in comment_by_id.values() if c.pk not in used_comments]
+    entries += [
+        _orphan_attachment(a) for a in attachment_by_id.values() if a.pk not in used_attachments
+    ]
+    entries += [_orphan_time(t) for t in time_by_id.values() if t.pk not in used_times]
     # Stable: events of the same instant keep their chain order.
     entries.sort(key=lambda e: e.at)
     return entries
@@ -330,11 +357,13 @@ def _summary(event: Event, names: _Names) -> tuple[str, str]:
                 "kind": _watcher_kind(data.get("kind")),
             }, ""
         case "link_added" | "link_removed":
-            return _link_summary(kind, data), ""
-        case "merged":
-            return _("merged this ticket into #%(n)s") % {"n": data.get("into")}, ""
-        case "merged_in":
-            return _("merged #%(n)s into this ticket") % {"n": data.get("source")}, ""
+            return _link_summary(event, data), ""
+        case "merged" if "into" in data:
+            return _("merged this ticket into #%(n)s") % {"n": data["into"]}, ""
+        case "merged" | "merged_in":
+            return _("merged #%(n)s into this ticket") % {
+                "n": data.get("from", data.get("source"))
+            }, _merge_detail(data)
         case "split":
             return _("split a comment into the new ticket #%(n)s") % {"n": data.get("new")}, ""
         case "split_from":
@@ -347,20 +376,37 @@ def _summary(event: Event, names: _Names) -> tuple[str, str]:
     return kind.replace("_", " "), ""
 
 
-def _link_summary(kind: str, data: dict) -> str:
+def _merge_detail(data: dict[str, Any]) -> str:
+    """What the merged ticket brought, e.g. "Moved here: 3 comments, 1 file." """
+    parts = []
+    for key, text in (
+        ("comments", ngettext_lazy("%(n)d comment", "%(n)d comments", "n")),
+        ("attachments", ngettext_lazy("%(n)d file", "%(n)d files", "n")),
+        ("time_entries", ngettext_lazy("%(n)d intervention", "%(n)d interventions", "n")),
+        ("watchers", ngettext_lazy("%(n)d watcher", "%(n)d watchers", "n")),
+        ("links", ngettext_lazy("%(n)d link", "%(n)d links", "n")),
+    ):
+        count = int(data.get(key) or 0)
+        if count:
+            parts.append(text % {"n": count})
+    return _("Moved here: %(what)s.") % {"what": ", ".join(parts)} if parts else ""
+
+
+def _link_summary(event: Event, data: dict[str, Any]) -> str:
+    """The link told from the side of the event's ticket: "depends on #2" on one, "blocks #1"
+    on the other. An added link's event names the other end only; a removed one's names both."""
     from osit.tickets.models import INVERSE_LABELS, LinkKind
 
     try:
         link = LinkKind(data.get("kind") or "")
     except ValueError:
-        return kind.replace("_", " ")
-    if "target" in data and "source" not in data:
-        label, other = link.label, data["target"]
-    elif "source" in data and "target" not in data:
-        label, other = INVERSE_LABELS[link], data["source"]
+        return event.kind.replace("_", " ")
+    source, target = data.get("source"), data.get("target")
+    if target is not None and (source is None or source == event.ticket_id):
+        label, other = link.label, target
     else:
-        label, other = link.label, f"{data.get('source')} → #{data.get('target')}"
-    if kind == "link_added":
+        label, other = INVERSE_LABELS[link], source
+    if event.kind == "link_added":
         return _("linked: %(label)s #%(other)s") % {"label": label, "other": other}
     return _("removed the link: %(label)s #%(other)s") % {"label": label, "other": other}
 
@@ -410,4 +456,29 @@ def _orphan_comment(comment: Comment) -> Entry:
         internal=internal,
         summary=_("added an internal note") if internal else _("replied"),
         comment=comment,
+    )
+
+
+def _orphan_attachment(attachment: Attachment) -> Entry:
+    return Entry(
+        kind="attachment_added",
+        at=attachment.created_at,
+        actor=attachment.uploaded_by.display_name,
+        channel="",
+        internal=attachment.internal,
+        summary=_("attached a file"),
+        attachment=attachment,
+    )
+
+
+def _orphan_time(time_entry: TimeEntry) -> Entry:
+    return Entry(
+        kind="time_logged",
+        at=time_entry.created_at,
+        actor=time_entry.technician.display_name,
+        channel="",
+        internal=True,
+        summary=_("reported an intervention of %(time)s")
+        % {"time": format_minutes(time_entry.minutes)},
+        time_entry=time_entry,
     )

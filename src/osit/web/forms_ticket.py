@@ -130,6 +130,11 @@ class StatusForm(_TicketForm):
         initial=Visibility.PUBLIC,
         widget=forms.RadioSelect,
     )
+    # Shown when the ticket depends on open tickets (or the action just said so).
+    override_dependencies = forms.BooleanField(
+        label=_("Resolve or close it even though the tickets it depends on are still open"),
+        required=False,
+    )
 
     def __init__(self, *args, targets: list[str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)

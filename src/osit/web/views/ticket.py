@@ -25,8 +25,8 @@ from osit.core.errors import Conflict, DomainError, Forbidden, NotFound
 from osit.directory.actions import find_user
 from osit.tickets import actions, lifecycle, links
 from osit.tickets.choices import Channel, Status, WatcherKind
-from osit.tickets.links import links_of
-from osit.tickets.models import Ticket, Watcher
+from osit.tickets.links import DONE, links_of
+from osit.tickets.models import LinkKind, Ticket, Watcher
 from osit.tickets.policy import (
     Action,
     can,
@@ -61,6 +61,8 @@ _RELATED = ("requester", "organisation", "site", "service", "application", "owne
 
 def _status_for(exc: DomainError) -> int:
     """The HTTP status of a page re-rendered because an action refused."""
+    if isinstance(exc, NotFound) and exc.field in ("link", "event"):
+        return 404
     if isinstance(exc, Forbidden):
         return 403
     if isinstance(exc, Conflict):
@@ -206,6 +208,7 @@ def _render(
         .order_by("kind", "user__username")
     )
     include_internal = perms[Action.READ_INTERNAL]
+    linked = links_of(ticket, visible_to=user)
     context: dict[str, Any] = {
         "ticket": ticket,
         "may": perms,
@@ -218,7 +221,13 @@ def _render(
         "admincc": [w for w in watchers if w.kind == WatcherKind.ADMINCC],
         "time_spent": format_minutes(ticket.time_spent_minutes),
         "can_take": perms[Action.TAKE],
-        "links": links_of(ticket),
+        "links": linked,
+        # The open tickets this one depends on: the status panel offers the override.
+        "blocked_by": [
+            v.other.pk
+            for v in linked
+            if v.outgoing and v.kind == LinkKind.DEPENDS_ON and v.other.status not in DONE
+        ],
         "merged_from": list(ticket.merged_from.order_by("id").values_list("id", flat=True)),
         "nav_active": f"queue:{ticket.service.slug}" if ticket.service else "",
     }
@@ -298,6 +307,7 @@ def status(request: HttpRequest, ticket: Ticket) -> HttpResponse:
             status=data["status"],
             comment=data["comment"],
             visibility=data["visibility"],
+            override_dependencies=data["override_dependencies"],
         )
 
     return _run(request, ticket, "status", form, do, _("The status was changed."))
