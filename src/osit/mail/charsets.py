@@ -173,13 +173,19 @@ def _decode(data: bytes, charset: str | None, fallback: str | None) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    # Mostly UTF-8 with a few bad bytes (a truncated character, a Latin-1 byte pasted in):
+    # keep the UTF-8 reading; a Latin-1 text labelled UTF-8 has no valid sequence at all.
+    mostly = data.decode("utf-8", errors="replace")
+    bad = mostly.count("\ufffd")
+    if sum(1 for char in mostly if char > "\x7f") - bad > bad:
+        return mostly
     hint = codec_for(fallback)
     if hint and hint != codec:
         try:
             return data.decode(hint)
         except (UnicodeDecodeError, LookupError):
             pass
-    if codec and codec not in _SINGLE_BYTE_GUESSES:
+    if codec and codec not in _SINGLE_BYTE_GUESSES and codec != "utf-8":
         # A declared multi-byte charset that does not fit every byte: keep the declared reading
         # with a few replacement characters rather than a wholesale wrong guess.
         try:

@@ -35,12 +35,17 @@ _BLANKS = re.compile(r"\n{3,}")
 _LINK_SCHEMES = ("http://", "https://", "ftp://")
 
 
+# ``cid:`` keeps inline images (attachments with that Content-ID) for the page to resolve.
+URL_SCHEMES = {*nh3.ALLOWED_URL_SCHEMES, "cid"}
+
+
 def sanitise(html: str) -> str:
-    """HTML safe to show in a page: no script, no event handler, no style, no form."""
+    """HTML safe to show in a page: no script, no event handler, no style, no form. Remote
+    images are kept (as ``src``): blocking them is the page's choice."""
     if not html:
         return ""
     try:
-        return nh3.clean(html, link_rel="noopener noreferrer nofollow")
+        return nh3.clean(html, link_rel="noopener noreferrer nofollow", url_schemes=URL_SCHEMES)
     except Exception:
         return htmllib.escape(html)
 

@@ -52,6 +52,7 @@ MAX_DEPTH = 40  # MIME nesting deeper than this is kept as one attachment
 # MIME headers longer or more convoluted than any real mailer writes: policy.default's header
 # parser is slow on them (quadratic in parameters and encoded words), so compat32 reads them.
 _HOSTILE_LENGTH = 4096
+_MAX_MIME_HEADER = 16384
 _HOSTILE_COUNTS = ((b";", 40), (b"(", 16), (b"=?", 24), (b'"', 80), (b"\\", 40))
 
 _MIME_HEADER = re.compile(rb"(?im)^content-[a-z0-9-]*[ \t]*:[^\n]*(?:\n[ \t][^\n]*)*")
@@ -59,6 +60,7 @@ _OBS_HEADER_NAME = re.compile(rb"(?m)^([!-9;-~]+)[ \t]+:")
 _CHARSET_HINT = re.compile(rb"(?i)charset\s*=\s*[\"']?([a-z0-9_.:+-]{2,40})")
 _META_CHARSET = re.compile(r"(?i)<meta[^>]{0,200}?charset\s*=\s*[\"']?([a-z0-9_.:+-]{2,40})")
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
+_LINESEP = re.compile(r"\r\n|\r|\n")  # as policy.default splits (not str.splitlines)
 _FOLD = re.compile(r"\r?\n(?=[ \t])|\r?\n")
 _SPACES = re.compile(r"\s+")
 _MSGID = re.compile(r"<([^<>\s]+)>")
@@ -75,14 +77,6 @@ _UU_LINE = re.compile(rb"[ -`]*\r?\n?")
 _BOUNDARY_LINE = re.compile(rb"(?m)^--([^\s\"]{1,200})[ \t]*\r?\n(?=(?i:content-))")
 _EMPTY_HEADER = re.compile(rb"(?m)^([!-9;-~]+): (\r?\n)")
 _UU_CTE = {"x-uuencode", "uuencode", "x-uue", "uue"}
-_SIGNATURES = {
-    "application/pgp-signature",
-    "application/pgp-encrypted",
-    "application/pkcs7-signature",
-    "application/x-pkcs7-signature",
-    "application/pkcs7-mime",
-    "application/x-pkcs7-mime",
-}
 _ENRICHED = {"text/enriched", "text/richtext", "text/x-amp-html"}
 _REPORTS = {
     "message/delivery-status",
@@ -132,7 +126,7 @@ class _Policy(policy.EmailPolicy):
 
 @functools.lru_cache(maxsize=1024)  # values are short: longer MIME headers go to compat32
 def _parsed_header(factory: object, name: str, value: str) -> str:
-    return factory(name, "".join(policy.linesep_splitter.split(value)))  # type: ignore[operator]
+    return factory(name, "".join(_LINESEP.split(value)))  # type: ignore[operator]
 
 
 _DEFAULT = _Policy()
@@ -278,6 +272,7 @@ class _Reader:
         self.hint = _charset_hint(raw)
         self.linesep = "\r\n" if b"\r\n" in raw[:8192] else "\n"
         self.reparses = 0
+        self.infos: dict[int, tuple[Message, _Info]] = {}
 
     # -- whole message
     def read(self) -> None:
@@ -303,6 +298,9 @@ class _Reader:
         if _hostile_mime_headers(raw):
             chosen = policy.compat32
             _defect(self.result, "oversized or convoluted MIME headers: read with compat32")
+            # Even compat32 reads parameters in quadratic time and compiles the boundary into
+            # a regular expression: cut such headers to a length no real mailer reaches.
+            raw = _MIME_HEADER.sub(_cut_header, raw)
         msg = None
         try:
             msg = email.message_from_bytes(raw, policy=chosen)
@@ -343,7 +341,7 @@ class _Reader:
                 if name not in seen:
                     seen.add(name)
                     _defect(self.result, f"MIME: {name}")
-            payload = getattr(part, "_payload", None)
+            payload = _payload(part)
             if isinstance(payload, list) and depth < MAX_DEPTH:
                 stack.extend((p, depth + 1) for p in payload if isinstance(p, Message))
 
@@ -355,7 +353,7 @@ class _Reader:
             name = str(name)
             lower = name.lower()
             raw.setdefault(lower, []).append(value)
-            if lower not in raw or len(raw[lower]) == 1:
+            if len(raw[lower]) == 1:  # the first occurrence wins
                 dict.__setitem__(headers, name, self.text(value))
         result = self.result
         result.subject = headers.get("subject") or ""
@@ -416,6 +414,14 @@ class _Reader:
 
     # -- parts
     def _info(self, part: Message) -> _Info:
+        cached = self.infos.get(id(part))
+        if cached is not None and cached[0] is part:
+            return cached[1]
+        info = self._read_info(part)
+        self.infos[id(part)] = (part, info)
+        return info
+
+    def _read_info(self, part: Message) -> _Info:
         info = _Info()
         helper = Message()  # compat32: lenient parameters, RFC 2231 continuations joined
         has_type = False
@@ -423,7 +429,7 @@ class _Reader:
             lower = str(name).lower()
             if not lower.startswith("content-"):
                 continue
-            value = _header_str(value)
+            value = _header_str(value)[:_MAX_MIME_HEADER]
             if lower == "content-type" and not has_type:
                 has_type = True
                 helper.set_raw("Content-Type", self._unfold8(value))
@@ -447,21 +453,21 @@ class _Reader:
             except Exception:
                 ctype = "text/plain"
         info.ctype = ctype
-        info.charset = _param(helper, "charset", "content-type", self.hint)
-        info.start = _param(helper, "start", "content-type", self.hint)
+        params = _params(helper, "content-type")
+        info.charset = _param_text(params.get("charset"), self.hint)
+        info.start = _param_text(params.get("start"), self.hint)
         if ctype.startswith("multipart/"):
-            info.boundary = _param(helper, "boundary", "content-type", self.hint)
+            info.boundary = _param_text(params.get("boundary"), self.hint)
         disposition = str(helper.get("Content-Disposition", "") or "").split(";", 1)[0]
         info.disposition = _SPACES.sub("", disposition).strip("\"'").lower()
-        name = _param(helper, "filename", "content-disposition", self.hint) or _param(
-            helper, "name", "content-type", self.hint
-        )
-        info.filename = _safe_filename(decode_words(name)) if name else None
+        filename = _param_text(_params(helper, "content-disposition").get("filename"), self.hint)
+        filename = filename or _param_text(params.get("name"), self.hint)
+        info.filename = _safe_filename(decode_words(filename)) if filename else None
         return info
 
     def _collect(self, part: Message, root: Message, depth: int) -> _Body:
         info = self._info(part)
-        payload = getattr(part, "_payload", None)
+        payload = _payload(part)
         if not isinstance(payload, list):
             if info.ctype.startswith("multipart/") and depth < MAX_DEPTH:
                 # No part found under the declared boundary: try the one the body uses.
@@ -505,10 +511,13 @@ class _Reader:
     def _recover_parts(
         self, info: _Info, data: bytes, boundary: str | None = None
     ) -> Message | None:
-        """A multipart re-read with the boundary its body really uses, or None."""
+        """A multipart re-read with the boundary its body really uses (or, for what follows
+        a closing boundary, with ``boundary``), or None."""
         if self.reparses >= 3:
             return None
+        problem = "MIME parts after the closing boundary"
         if boundary is None:
+            problem = "MIME parts under a boundary other than the declared one"
             match = _BOUNDARY_LINE.search(data)
             if match is None:
                 return None
@@ -521,16 +530,16 @@ class _Reader:
             found = email.message_from_bytes(head + data, policy=policy.compat32)
         except Exception:
             return None
-        if not isinstance(found._payload, list) or not found._payload:
+        if not isinstance(_payload(found), list) or not _payload(found):
             return None
-        _defect(self.result, "MIME parts found under a boundary other than the declared one")
+        _defect(self.result, problem)
         return found
 
     def _alternative(self, children: list[Message], root: Message, depth: int) -> _Body:
         bodies: list[_Body] = []
         for child in children:
             info = self._info(child)
-            if info.ctype in _ENRICHED and not isinstance(child._payload, list):
+            if info.ctype in _ENRICHED and not isinstance(_payload(child), list):
                 continue  # a poorer rendering of the same text
             bodies.append(self._collect(child, root, depth + 1))
         result = _Body()
@@ -561,7 +570,7 @@ class _Reader:
         for index, child in enumerate(children):
             if index != start:
                 child_info = self._info(child)
-                if isinstance(child._payload, list):
+                if isinstance(_payload(child), list):
                     body.extend(self._collect(child, root, depth + 1))
                 else:
                     self._leaf_attachment(child, child_info, inline=True)
@@ -780,7 +789,7 @@ class _Reader:
             pieces = [
                 text if kind == "html" else htmlmod.text_to_html(text) for kind, text in body.html
             ]
-            self.result.html = htmlmod.sanitise("\n".join(pieces))
+            self.result.html = htmlmod.sanitise("\n".join(pieces)).strip()
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -837,6 +846,11 @@ def _b64_word(encoded: str) -> bytes:
     elif rest:
         data += "=" * (4 - rest)
     return binascii.a2b_base64(data)
+
+
+def _payload(part: Message) -> object:
+    """The parser's payload of a part: a list of parts, or the body as it came."""
+    return getattr(part, "_payload", None)
 
 
 def _header_str(value: object) -> str:
@@ -901,16 +915,26 @@ def _date(value: str) -> datetime | None:
     return parsed
 
 
-def _param(helper: Message, name: str, header: str, hint: str | None) -> str | None:
+def _params(helper: Message, header: str) -> dict[str, object]:
+    """A header's parameters, names lower-cased, the first of each name kept."""
+    if header not in helper:
+        return {}
     try:
-        value = helper.get_param(name, None, header)
+        found = helper.get_params(failobj=[], header=header)[1:]
     except Exception:
-        return None
+        return {}
+    params: dict[str, object] = {}
+    for name, value in found:
+        params.setdefault(str(name).strip().lower(), value)
+    return params
+
+
+def _param_text(value: object, hint: str | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, tuple):  # RFC 2231: (charset, language, text as Latin-1 bytes)
         charset, _language, text = value
-        text = email.utils.unquote(text)
+        text = email.utils.unquote(str(text))
         return decode(text.encode("raw-unicode-escape"), charset or None, fallback=hint)
     text = email.utils.unquote(str(value))
     if not text.isascii():
@@ -989,13 +1013,20 @@ def _hostile_mime_headers(raw: bytes) -> bool:
     return False
 
 
+def _cut_header(match: re.Match[bytes]) -> bytes:
+    value = match.group(0)
+    if len(value) <= _MAX_MIME_HEADER:
+        return value
+    return value[:_MAX_MIME_HEADER].rstrip(b"\r\n") + (b"\r" if value.endswith(b"\r") else b"")
+
+
 def _lost_boundary(msg: Message) -> bool:
     stack = [(msg, 0)]
     while stack:
         part, depth = stack.pop()
         if any(isinstance(d, email.errors.StartBoundaryNotFoundDefect) for d in part.defects):
             return True
-        payload = part._payload
+        payload = _payload(part)
         if isinstance(payload, list) and depth < MAX_DEPTH:
             stack.extend((p, depth + 1) for p in payload if isinstance(p, Message))
     return False
@@ -1010,7 +1041,7 @@ def _structure_score(msg: Message) -> int:
         score += 1
         if any(isinstance(d, email.errors.StartBoundaryNotFoundDefect) for d in part.defects):
             score -= 10
-        payload = part._payload
+        payload = _payload(part)
         if isinstance(payload, list) and depth < MAX_DEPTH:
             stack.extend((p, depth + 1) for p in payload if isinstance(p, Message))
     return score

@@ -200,7 +200,7 @@ def _null_sender(h: _View) -> Robot | None:
 def _bulk(h: _View) -> Robot | None:
     precedence = (h("precedence") or h("x-precedence")).lower().strip()
     if precedence in ("bulk", "list", "junk"):
-        lists = [name for name in ("list-id", "list-unsubscribe") if h.has(name)]
+        lists = [name for name in ("List-Id", "List-Unsubscribe") if h.has(name.lower())]
         extra = f" with {', '.join(lists)}" if lists else ""
         return Robot(BULK, f"Precedence: {precedence}{extra}")
     auto = h("auto-submitted").lower().strip()
