@@ -80,8 +80,11 @@ def run_lmtp(env, raws, concurrency) -> float:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([*OSIT, "lmtp", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # Its log goes to a file: an unread pipe would fill up and block the listener.
+    log = open(Path(env["OSIT_DATA_DIR"]).parent / "lmtp.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [*OSIT, "lmtp", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -114,13 +117,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--ways", default="mailgate,lmtp", help="mailgate, lmtp or both")
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
     half = args.messages // 2
     (HERE / "results").mkdir(exist_ok=True)
     for db in args.databases.split(","):
-        for way in ("mailgate", "lmtp"):
+        for way in args.ways.split(","):
             with tempfile.TemporaryDirectory(prefix="osit-mailbench-") as tmp:
                 env = env_for(db, Path(tmp), f"osit_mailbench_{way}")
                 prepare(env)
