@@ -131,6 +131,9 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 
+# Widgets rendered in Python, same markup (osit.web.renderers; issue 5).
+FORM_RENDERER = "osit.web.renderers.FastWidgetRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

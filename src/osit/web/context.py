@@ -14,9 +14,13 @@ def navigation(request: HttpRequest) -> dict[str, object]:
 
     agent = is_agent(user)
 
+    counted: list[int] = []
+
     def unread() -> int:
-        # Lazy: evaluated only by pages that render the header.
-        return Notification.objects.filter(user=user, read_at__isnull=True).count()
+        # Lazy: evaluated only by pages that render the header, and once however often used.
+        if not counted:
+            counted.append(Notification.objects.filter(user=user, read_at__isnull=True).count())
+        return counted[0]
 
     return {
         "nav_is_agent": agent,

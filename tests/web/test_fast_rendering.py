@@ -1,0 +1,183 @@
+"""The Python renderings of the hot page parts write exactly what the templates wrote.
+
+osit.web.renderers.FastWidgetRenderer against Django's stock template renderer, widget by
+widget; the ticket table and timeline tags against hostile values (escaping) and in French.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from django import forms
+from django.forms.renderers import DjangoTemplates
+from django.template import Context, Template
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
+
+from osit.tickets.models import Ticket
+from osit.tickets.timeline import Entry
+from osit.web.renderers import FastWidgetRenderer
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = '<b>"O\'Brien" & co</b>'
+
+
+class Everything(forms.Form):
+    text = forms.CharField(initial=HOSTILE, max_length=20, help_text="h")
+    empty = forms.CharField(required=False)
+    email = forms.EmailField(required=False, widget=forms.EmailInput(attrs={"autofocus": True}))
+    number = forms.IntegerField(initial=12345, min_value=0)
+    hidden = forms.CharField(widget=forms.HiddenInput, initial="x&y")
+    secret = forms.CharField(widget=forms.PasswordInput(render_value=True), initial="pw")
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), initial=date(2026, 1, 2))
+    flag = forms.BooleanField(initial=True, required=False)
+    off = forms.BooleanField(
+        initial=False, required=False, widget=forms.CheckboxInput(attrs={"disabled": False})
+    )
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), initial=HOSTILE)
+    blank = forms.CharField(widget=forms.Textarea, required=False)
+    choice = forms.ChoiceField(
+        choices=[("a", "A & B"), ("<x>", HOSTILE), ("", "---")], initial="<x>"
+    )
+    grouped = forms.ChoiceField(
+        choices=[("G1", [("1", "one"), ("2", "two")]), ("G<2>", [("3", "three")]), ("4", "four")],
+        initial="3",
+    )
+    many = forms.MultipleChoiceField(
+        choices=[("a", "A"), ("b", "B"), ("c", "C")], initial=["a", "c"]
+    )
+    safe = forms.ChoiceField(choices=[("s", mark_safe("<em>safe</em>"))])
+    upload = forms.FileField(required=False)
+    radio = forms.ChoiceField(widget=forms.RadioSelect, choices=[("r", "R")], required=False)
+    when = forms.SplitDateTimeField(required=False)
+
+
+@pytest.mark.parametrize("bound", [False, True])
+def test_every_widget_is_written_as_django_writes_it(bound):
+    data = {"text": "<script>", "choice": "a", "many": ["b"], "flag": "on", "body": "a\nb"}
+    form = Everything(data if bound else None)
+    if bound:
+        form.is_valid()
+    stock, fast = DjangoTemplates(), FastWidgetRenderer()
+    for name in form.fields:
+        field = form[name]
+        expected = (
+            field.as_widget(attrs=None)
+            if False
+            else field.field.widget.render(
+                field.html_name,
+                field.value(),
+                attrs=field.build_widget_attrs({"id": f"id_{name}"}),
+                renderer=stock,
+            )
+        )
+        got = field.field.widget.render(
+            field.html_name,
+            field.value(),
+            attrs=field.build_widget_attrs({"id": f"id_{name}"}),
+            renderer=fast,
+        )
+        assert got == expected, name
+
+
+def test_the_settings_use_the_fast_renderer_and_pages_keep_their_forms(settings):
+    from django.forms.renderers import get_default_renderer
+
+    assert isinstance(get_default_renderer(), FastWidgetRenderer)
+    html = str(Everything()["choice"])
+    assert '<option value="&lt;x&gt;" selected>' in html
+    assert "&lt;b&gt;&quot;O&#x27;Brien&quot; &amp; co&lt;/b&gt;" in html
+
+
+def _table(context):
+    return Template(
+        "{% load osit_render %}"
+        "{% ticket_table tickets caption=caption sortable=True show_closed=True %}"
+    ).render(Context(context))
+
+
+def test_the_ticket_table_escapes_every_value_and_links_each_ticket(personas, make_ticket):
+    ticket = make_ticket(subject=HOSTILE)
+    personas.alice.first_name = "<i>Alice</i>"
+    personas.alice.save()
+    row = Ticket.objects.select_related("requester", "owner", "service", "application").get(
+        pk=ticket.pk
+    )
+    from osit.tickets.queries import Sort
+    from osit.web.views.lists import _headers
+
+    sort = Sort("priority")
+    html = _table(
+        {"tickets": [row], "caption": "Mine & yours", "headers": _headers(sort), "sort": sort}
+    )
+    assert "<b>" not in html and "<i>" not in html
+    assert f'<a href="/tickets/{ticket.pk}/">#{ticket.pk}</a>' in html
+    assert "&lt;b&gt;&quot;O&#x27;Brien&quot; &amp; co&lt;/b&gt;" in html
+    assert f'<a href="/queues/{ticket.service.slug}/">{ticket.service.name}</a>' in html
+    assert '<caption class="visually-hidden">Mine &amp; yours</caption>' in html
+    assert 'aria-sort="ascending"' in html and "Priority ▲" in html
+    assert '<span class="muted">nobody</span>' in html  # no owner
+    assert f'<time datetime="{timezone.localtime(row.updated_at).isoformat()}">' in html
+    assert '<a href="?sort=-closed">Closed</a>' in html
+
+
+def test_the_ticket_table_speaks_french(personas, make_ticket):
+    make_ticket(subject="Imprimante")
+    rows = Ticket.objects.select_related("requester", "owner", "service", "application")
+    with translation.override("fr"):
+        html = _table({"tickets": rows, "caption": "", "headers": [], "sort": None})
+    assert "personne" in html  # "nobody"
+    assert "nouveau" in html  # the status "new"
+
+
+def _timeline(entries, **context):
+    return Template("{% load osit_render %}{% ticket_timeline timeline %}").render(
+        Context({"timeline": entries, **context})
+    )
+
+
+def test_an_empty_timeline_says_so():
+    assert "Nothing has happened yet." in _timeline([])
+
+
+def test_the_timeline_escapes_and_offers_split_to_those_who_may(personas, make_ticket):
+    from osit.tickets.actions import add_comment
+
+    ticket = make_ticket()
+    comment = add_comment(
+        ticket, actor=personas.tom, channel="web", body=HOSTILE, visibility="internal"
+    )
+    at = datetime(2026, 3, 4, 5, 6, tzinfo=timezone.get_current_timezone())
+    entries = [
+        Entry(
+            kind="comment",
+            at=at,
+            actor="<Bob>",
+            channel="web",
+            internal=True,
+            summary="wrote <x>",
+            comment=comment,
+        ),
+        Entry(
+            kind="event",
+            at=at,
+            actor="Eve",
+            channel="nope",
+            internal=False,
+            summary="s",
+            detail="a & b",
+        ),
+    ]
+    html = _timeline(entries, ticket=ticket, may={"split": True}, csrf_token="tok<en>")
+    assert "<Bob>" not in html and "&lt;Bob&gt;" in html
+    assert (
+        '<li class="internal" id="event-1">' in html and '<li class="event" id="event-2">' in html
+    )
+    assert "&lt;b&gt;&quot;O&#x27;Brien&quot; &amp; co&lt;/b&gt;" in html
+    assert f'action="/tickets/{ticket.pk}/split/{comment.pk}/"' in html
+    assert 'name="csrfmiddlewaretoken" value="tok&lt;en&gt;"' in html
+    assert "· <strong>internal</strong>" in html and "· web" in html and "· nope" in html
+    assert '<div class="detail">a &amp; b</div>' in html
+    assert "split" not in _timeline(entries, ticket=ticket, may={"split": False})
