@@ -181,3 +181,34 @@ def test_the_timeline_escapes_and_offers_split_to_those_who_may(personas, make_t
     assert "· <strong>internal</strong>" in html and "· web" in html and "· nope" in html
     assert '<div class="detail">a &amp; b</div>' in html
     assert "split" not in _timeline(entries, ticket=ticket, may={"split": False})
+
+
+class Small(forms.Form):
+    name = forms.CharField(label="Name <required>", help_text="Your <full> name")
+    kind = forms.ChoiceField(choices=[("a", "A")], widget=forms.RadioSelect, label="Kind")
+    secret = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+def _field(field):
+    return Template("{% load osit_render %}{% form_field field %}").render(
+        Context({"field": field})
+    )
+
+
+def test_a_form_field_has_its_label_help_and_errors_escaped():
+    form = Small({"name": "", "kind": "a"})
+    assert not form.is_valid()
+    html = _field(form["name"])
+    assert html.startswith('<div class="field field-error">')
+    assert '<label for="id_name">Name &lt;required&gt;</label>' in html
+    assert '<p class="helptext">Your &lt;full&gt; name</p>' in html
+    assert '<ul class="errorlist" role="alert"><li>This field is required.</li></ul>' in html
+    assert '<input type="text" name="name"' in html
+
+
+def test_a_radio_group_is_a_fieldset_and_a_hidden_field_is_its_widget_alone():
+    form = Small()
+    html = _field(form["kind"])
+    assert html.startswith('<div class="field">') and "<fieldset><legend>Kind</legend>" in html
+    assert html.rstrip().endswith("</fieldset>\n</div>")
+    assert _field(form["secret"]) == '<input type="hidden" name="secret" id="id_secret">'

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from osit.directory.models import Application, Service
 from osit.tickets.actions import MAX_SUBJECT
 from osit.tickets.choices import Criticality, Severity
+from osit.web.forms_util import RowChoiceField
 
 
 class QuickCreateForm(forms.Form):
@@ -19,13 +20,13 @@ class QuickCreateForm(forms.Form):
         max_length=254,
         help_text=_("User name or e-mail address."),
     )
-    service = forms.ModelChoiceField(
+    service = RowChoiceField(
         label=_("Service"),
         queryset=Service.objects.none(),
         required=False,
         empty_label=_("— from the application —"),
     )
-    application = forms.ModelChoiceField(
+    application = RowChoiceField(
         label=_("Application"),
         queryset=Application.objects.none(),
         required=False,

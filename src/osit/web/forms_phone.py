@@ -15,6 +15,7 @@ from osit.directory.models import Application, Service, User
 from osit.directory.queries import resolve_requester
 from osit.tickets.actions import MAX_SUBJECT
 from osit.tickets.choices import Criticality, Severity
+from osit.web.forms_util import RowChoiceField
 
 
 class PhoneTicketForm(forms.Form):
@@ -36,14 +37,14 @@ class PhoneTicketForm(forms.Form):
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
-    application = forms.ModelChoiceField(
+    application = RowChoiceField(
         label=_("Application"),
         queryset=Application.objects.filter(is_active=True).only("id", "name").order_by("name"),
         required=False,
         empty_label=_("— none —"),
     )
     # Left empty, create_ticket takes the application's service.
-    service = forms.ModelChoiceField(
+    service = RowChoiceField(
         label=_("Service"),
         queryset=Service.objects.filter(is_active=True).only("id", "name").order_by("name"),
         required=False,

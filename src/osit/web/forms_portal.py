@@ -12,13 +12,14 @@ from django.utils.translation import gettext_lazy as _
 from osit.directory.models import Application
 from osit.tickets.actions import MAX_SUBJECT
 from osit.web.forms_ticket import MultipleFileField
+from osit.web.forms_util import RowChoiceField
 
 # The actions name the file field "attachment"; the forms accept several.
 FILE_ALIASES = {"attachment": "attachments"}
 
 
 class PortalTicketForm(forms.Form):
-    application = forms.ModelChoiceField(
+    application = RowChoiceField(
         label=_("Application"),
         queryset=Application.objects.filter(is_active=True).only("id", "name").order_by("name"),
         required=False,

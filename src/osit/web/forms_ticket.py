@@ -15,6 +15,7 @@ from osit.tickets import lifecycle
 from osit.tickets.actions import Upload
 from osit.tickets.choices import Criticality, Severity, Status, Visibility, WatcherKind
 from osit.tickets.models import ActivityType, LinkKind, Ticket
+from osit.web.forms_util import PERSON_FIELDS, RowChoiceField, person_label
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -64,7 +65,7 @@ class ReplyForm(_TicketForm):
     time_spent_minutes = forms.IntegerField(
         label=_("Time spent (minutes)"), required=False, min_value=0
     )
-    activity = forms.ModelChoiceField(
+    activity = RowChoiceField(
         label=_("Activity"),
         queryset=ActivityType.objects.none(),
         required=False,
@@ -147,7 +148,7 @@ class StatusForm(_TicketForm):
 class RerouteForm(_TicketForm):
     prefix_name = "reroute"
 
-    service = forms.ModelChoiceField(label=_("New service"), queryset=Service.objects.none())
+    service = RowChoiceField(label=_("New service"), queryset=Service.objects.none())
     comment = forms.CharField(
         label=_("Justification"),
         required=False,
@@ -168,8 +169,10 @@ class RerouteForm(_TicketForm):
 class AssignForm(_TicketForm):
     prefix_name = "assign"
 
-    owner = forms.ModelChoiceField(
+    owner = RowChoiceField(
         label=_("Owner"),
+        label_fields=PERSON_FIELDS,
+        label_of=person_label,
         queryset=User.objects.none(),
         required=False,
         empty_label=_("— nobody —"),
@@ -183,7 +186,6 @@ class AssignForm(_TicketForm):
                 .only("id", "username", "first_name", "last_name")
                 .order_by("first_name", "last_name", "username")
             )
-        self.fields["owner"].label_from_instance = lambda u: u.display_name
         self.initial.setdefault("owner", self.ticket.owner_id)
 
 
@@ -192,7 +194,7 @@ class ClassifyForm(_TicketForm):
 
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
     criticality = forms.ChoiceField(label=_("Criticality"), choices=Criticality.choices)
-    application = forms.ModelChoiceField(
+    application = RowChoiceField(
         label=_("Application"),
         queryset=Application.objects.none(),
         required=False,

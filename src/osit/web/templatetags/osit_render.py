@@ -19,7 +19,7 @@ from django import template
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import dateformat, formats, timezone
-from django.utils.html import escape
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -216,3 +216,27 @@ def ticket_timeline(context: template.Context, timeline: Sequence[Any]) -> SafeS
     return mark_safe(  # noqa: S308 — every value above is escaped
         '<ol class="timeline">\n' + "\n".join(items) + "\n</ol>"
     )
+
+
+@register.simple_tag
+def form_field(field: Any) -> SafeString:
+    """One form field: label (or legend), widget, help and its errors right under it.
+
+    ``field`` is a bound field. Hidden fields are the widget alone.
+    """
+    if field.is_hidden:
+        return mark_safe(str(field))  # noqa: S308 — a widget renders escaped markup
+    errors = field.errors
+    label = conditional_escape(field.label)
+    if field.use_fieldset:
+        opening, closing = f"<fieldset><legend>{label}</legend>", "\n  </fieldset>"
+    else:
+        opening, closing = f'<label for="{escape(field.id_for_label)}">{label}</label>', ""
+    parts = [f'<div class="field{" field-error" if errors else ""}">\n  {opening}\n  {field}']
+    if field.help_text:
+        parts.append(f'\n  <p class="helptext">{conditional_escape(field.help_text)}</p>')
+    if errors:
+        items = "".join(f"<li>{conditional_escape(error)}</li>" for error in errors)
+        parts.append(f'\n  <ul class="errorlist" role="alert">{items}</ul>')
+    parts.append(f"{closing}\n</div>")
+    return mark_safe("".join(parts))  # noqa: S308 — every value is escaped
