@@ -588,3 +588,20 @@ def test_a_requester_reply_that_reopens_shows_once_on_the_agent_page(client, per
     client.force_login(personas.tom)
     page = client.get(f"/tickets/{ticket.pk}/").content.decode()
     assert page.count("unique-text-42") == 1
+
+
+def test_the_page_costs_the_same_queries_whatever_its_history_names(client, personas, make_ticket):
+    # The names of the people, services and applications events mention are read in one query
+    # whether the history mentions none, some or all of them.
+    plain, busy = make_ticket(), make_ticket()
+    actions.assign(busy, actor=personas.tom, channel="web", owner=personas.tom)
+    actions.classify(busy, actor=personas.tom, channel="web", application=personas.payroll)
+    actions.add_watcher(busy, actor=personas.tom, channel="web", user=personas.bob, kind="cc")
+    login(client, personas.max)
+    page(client, plain)
+    with count_queries() as first:
+        page(client, plain)
+    with count_queries() as second:
+        text = page(client, busy)
+    assert personas.payroll.name in text and personas.tom.display_name in text
+    assert_same_query_count(first, second)

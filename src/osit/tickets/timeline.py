@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Value
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
@@ -217,24 +218,31 @@ def _names_for(events: Iterable[Event]) -> _Names:
                 applications.add(data["application"])
         elif event.kind == "field_changed" and data.get("field") == "application":
             applications.update(v for v in (data.get("old"), data.get("new")) if v)
-    return _Names(
-        users={
-            u.username: (u.pk, u.display_name)
-            for u in User.objects.filter(username__in=usernames).only(
-                "id", "username", "first_name", "last_name"
-            )
-        }
-        if usernames
-        else {},
-        services=dict(Service.objects.filter(slug__in=services).values_list("slug", "name"))
-        if services
-        else {},
-        applications=dict(
-            Application.objects.filter(slug__in=applications).values_list("slug", "name")
-        )
-        if applications
-        else {},
+    # One query whatever the history holds (the impossible name "" keeps every part valid).
+    people = (
+        User.objects.filter(username__in=sorted(usernames) or [""])
+        .order_by()
+        .values_list(Value("u"), "username", "id", "first_name", "last_name")
     )
+    units = (
+        Service.objects.filter(slug__in=sorted(services) or [""])
+        .order_by()
+        .values_list(Value("s"), "slug", Value(0), "name", Value(""))
+    )
+    apps = (
+        Application.objects.filter(slug__in=sorted(applications) or [""])
+        .order_by()
+        .values_list(Value("a"), "slug", Value(0), "name", Value(""))
+    )
+    names = _Names(users={}, services={}, applications={})
+    for kind, key, pk, first, last in people.union(units, apps, all=True):
+        if kind == "u":
+            names.users[key] = (pk, f"{first} {last}".strip() or key)
+        elif kind == "s":
+            names.services[key] = first
+        else:
+            names.applications[key] = first
+    return names
 
 
 def _status(value: str | None) -> str:
