@@ -248,3 +248,36 @@ def test_on_a_closed_ticket_the_requester_may_no_longer_reply_or_attach(personas
     assert not can(personas.tom, Action.REROUTE, ticket)
     assert can(personas.tom, Action.REOPEN, ticket)
     assert not can(personas.olivia, Action.REOPEN, ticket)
+
+
+@pytest.mark.parametrize("who", ["alice", "bob", "olivia", "tom", "nina", "max", "ada"])
+def test_visible_active_is_visible_tickets_narrowed_for_every_slice(personas, world, who):
+    # The queue, My tickets and New and unowned skip the visibility condition where the role
+    # sees the whole slice; the rows must be exactly those of the full condition.
+    from osit.tickets.choices import Status
+    from osit.tickets.policy import visible_active
+
+    user = personas.by_role(who)
+    take(world.bob_net, actor=personas.nina, channel="web")
+    add_watcher(world.alice_net, actor=personas.max, channel="web", user=personas.tom, kind="cc")
+    services = [personas.appdev.pk, personas.network.pk]
+    slices = [
+        {},
+        {"service_ids": [services[0]]},
+        {"service_ids": [services[1]]},
+        {"service_ids": services},
+        {"service_ids": []},
+        {"owner_id": user.pk},
+        {"owner_id": personas.nina.pk},
+        {"service_ids": [services[1]], "owner_id": personas.nina.pk},
+    ]
+    for narrowing in slices:
+        expected = visible_tickets(user).exclude(status=Status.CLOSED)
+        if "service_ids" in narrowing:
+            expected = expected.filter(service_id__in=narrowing["service_ids"])
+        if "owner_id" in narrowing:
+            expected = expected.filter(owner_id=narrowing["owner_id"])
+        got = visible_active(user, **narrowing)
+        assert set(got.values_list("pk", flat=True)) == set(
+            expected.values_list("pk", flat=True)
+        ), narrowing

@@ -841,6 +841,10 @@ def seed(tickets: int, *, seed: int = 1, progress: Callable[[str], None] = lambd
             _create_indexes(dropped)
         _reset_sequences()
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql" and not connection.in_atomic_block:
+                # Sets the visibility map too, so counts over an index need not visit the table
+                # (what autovacuum does for a live desk, some time after a load).
+                cursor.execute(f"VACUUM ANALYZE {Ticket._meta.db_table}")
             cursor.execute("ANALYZE")
         stats.phases["indexes"] = time.perf_counter() - t2
     stats.seconds = time.perf_counter() - t0

@@ -8,6 +8,7 @@ starts from; ``get_ticket_for(user, number)`` fetches and authorises in one call
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -130,6 +131,35 @@ def visible_tickets(user: User) -> QuerySet[Ticket]:
     if org_id and user.organisation is not None and user.organisation.share_tickets:
         condition |= Q(organisation_id=org_id)
     return qs.filter(condition)
+
+
+def visible_active(
+    user: User, *, service_ids: Collection[int] | None = None, owner_id: int | None = None
+) -> QuerySet[Ticket]:
+    """The active (not closed) tickets ``user`` may see, narrowed to services and/or an owner.
+
+    The same rows as ``visible_tickets(user)`` with those filters. Where the role sees the whole
+    slice — managers and admins everything, operators every active ticket, technicians their
+    services' tickets and their own — the visibility condition is left out, so the database
+    walks one index in page order instead of merging the condition's branches (issue 5: a
+    queue page at a million tickets, 17 ms of SQL to under 1 ms). ``status <> closed`` is
+    written as the partial indexes' condition is.
+    """
+    qs = Ticket.objects.exclude(status=Status.CLOSED)
+    if service_ids is not None:
+        ids = sorted(set(service_ids))
+        qs = qs.filter(service_id=ids[0]) if len(ids) == 1 else qs.filter(service_id__in=ids)
+    if owner_id is not None:
+        qs = qs.filter(owner_id=owner_id)
+    roles = _roles(user)
+    if roles & {Role.MANAGER, Role.ADMIN, Role.OPERATOR}:
+        return qs
+    if Role.TECHNICIAN in roles and (
+        (service_ids is not None and set(service_ids) <= user.service_ids)
+        or (owner_id is not None and owner_id == user.pk)
+    ):
+        return qs
+    return qs & visible_tickets(user)
 
 
 # A merged number leads to its survivor; merging re-points earlier merges, so one hop is the

@@ -14,9 +14,9 @@ from django.db.models import QuerySet
 
 from osit.directory.choices import Role
 from osit.directory.models import Service
-from osit.tickets.choices import ACTIVE_STATUSES, Status
+from osit.tickets.choices import Status
 from osit.tickets.models import Ticket
-from osit.tickets.policy import visible_tickets
+from osit.tickets.policy import visible_active, visible_tickets
 
 if TYPE_CHECKING:
     from osit.directory.models import User
@@ -98,17 +98,17 @@ def sees_all_services(user: User) -> bool:
 
 
 def active(user: User) -> QuerySet[Ticket]:
-    return visible_tickets(user).filter(status__in=sorted(ACTIVE_STATUSES))
+    return visible_active(user)
 
 
 def queue(user: User, service: Service) -> QuerySet[Ticket]:
     """Active tickets of ``service`` that ``user`` may see."""
-    return active(user).filter(service=service)
+    return visible_active(user, service_ids=[service.pk])
 
 
 def mine(user: User) -> QuerySet[Ticket]:
     """Active tickets owned by ``user``."""
-    return active(user).filter(owner_id=user.pk)
+    return visible_active(user, owner_id=user.pk)
 
 
 def unowned(user: User) -> QuerySet[Ticket]:
@@ -117,10 +117,11 @@ def unowned(user: User) -> QuerySet[Ticket]:
     Operators, managers and admins see every service's, including tickets not yet routed to any
     service (portal tickets waiting for first level).
     """
-    qs = visible_tickets(user).filter(status__in=UNOWNED_STATUSES, owner__isnull=True)
     if sees_all_services(user):
-        return qs
-    return qs.filter(service_id__in=sorted(user.service_ids))
+        qs = visible_active(user)
+    else:
+        qs = visible_active(user, service_ids=user.service_ids)
+    return qs.filter(status__in=UNOWNED_STATUSES, owner__isnull=True)
 
 
 def enhancements(user: User) -> QuerySet[Ticket]:

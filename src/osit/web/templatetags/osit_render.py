@@ -240,3 +240,23 @@ def form_field(field: Any) -> SafeString:
         parts.append(f'\n  <ul class="errorlist" role="alert">{items}</ul>')
     parts.append(f"{closing}\n</div>")
     return mark_safe("".join(parts))  # noqa: S308 — every value is escaped
+
+
+@register.simple_tag
+def queue_nav(services: Iterable[Any], current: Any = None) -> SafeString:
+    """The bar of queue links (one per active service), the current one marked."""
+    services = list(services)
+    if not services:
+        return mark_safe("")
+    before, after = _url_pattern("web:queue", "slug-placeholder")
+    current_pk = getattr(current, "pk", None)
+    marked = ' aria-current="page"'
+    links = " · ".join(
+        f'<a href="{before}{escape(s.slug)}{after}"'
+        f"{marked if s.pk == current_pk else ''}>{escape(s.name)}</a>"
+        for s in services
+    )
+    return mark_safe(  # noqa: S308 — every value is escaped
+        f'<nav class="queues" aria-label="{escape(_("Queues"))}">\n'
+        f'  <span class="muted">{escape(_("Queues:"))}</span>\n  {links}\n</nav>'
+    )
