@@ -270,6 +270,8 @@ def test_visible_active_is_visible_tickets_narrowed_for_every_slice(personas, wo
         {"owner_id": user.pk},
         {"owner_id": personas.nina.pk},
         {"service_ids": [services[1]], "owner_id": personas.nina.pk},
+        {"statuses": ["new", "open"]},
+        {"statuses": ["new"], "service_ids": [services[0]]},
     ]
     for narrowing in slices:
         expected = visible_tickets(user).exclude(status=Status.CLOSED)
@@ -277,7 +279,16 @@ def test_visible_active_is_visible_tickets_narrowed_for_every_slice(personas, wo
             expected = expected.filter(service_id__in=narrowing["service_ids"])
         if "owner_id" in narrowing:
             expected = expected.filter(owner_id=narrowing["owner_id"])
+        if "statuses" in narrowing:
+            expected = expected.filter(status__in=narrowing["statuses"])
         got = visible_active(user, **narrowing)
         assert set(got.values_list("pk", flat=True)) == set(
             expected.values_list("pk", flat=True)
         ), narrowing
+
+
+def test_visible_active_refuses_the_closed_status(personas):
+    from osit.tickets.policy import visible_active
+
+    with pytest.raises(ValueError, match="active statuses"):
+        visible_active(personas.max, statuses=["closed"])

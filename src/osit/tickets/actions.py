@@ -368,8 +368,10 @@ def create_ticket(
         _store_uploads(
             ticket, uploads, actor=actor, comment=None, internal=False, now=now, history=history
         )
-        history.write(now)
         notify.ticket_created(ticket, actor=actor)
+        # Last: appending locks the head of the hash chain until the commit, so every other
+        # write (the acknowledgement above) stays outside the section that all creates share.
+        history.write(now)
     return ticket
 
 

@@ -15,6 +15,9 @@ class Status(models.TextChoices):
 
 
 ACTIVE_STATUSES = frozenset(s for s in Status if s != Status.CLOSED)
+# Tickets nobody has taken yet that still need work. Enhancement requests wait for a manager's
+# decision in their own list; resolved tickets wait for the requester.
+UNOWNED_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING_CUSTOMER)
 
 
 class Severity(models.TextChoices):

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from osit.tickets.choices import (
+    UNOWNED_STATUSES,
     Channel,
     Criticality,
     Severity,
@@ -121,6 +122,18 @@ class Ticket(models.Model):
                 fields=["owner", "priority", "created_at", "id"],
                 condition=~models.Q(status="closed"),
                 name="ticket_active_owner_idx",
+            ),
+            # New and unowned (the home page's second table): per service, and for first level
+            # across every service.
+            models.Index(
+                fields=["service", "priority", "created_at", "id"],
+                condition=models.Q(owner__isnull=True, status__in=UNOWNED_STATUSES),
+                name="ticket_unowned_idx",
+            ),
+            models.Index(
+                fields=["priority", "created_at", "id"],
+                condition=models.Q(owner__isnull=True, status__in=UNOWNED_STATUSES),
+                name="ticket_unowned_all_idx",
             ),
         ]
         constraints = [

@@ -14,16 +14,13 @@ from django.db.models import QuerySet
 
 from osit.directory.choices import Role
 from osit.directory.models import Service
-from osit.tickets.choices import Status
+from osit.tickets.choices import UNOWNED_STATUSES, Status
 from osit.tickets.models import Ticket
 from osit.tickets.policy import visible_active, visible_tickets
 
 if TYPE_CHECKING:
     from osit.directory.models import User
 
-# Tickets nobody has taken yet that still need work. Enhancement requests wait for a manager's
-# decision in their own list; resolved tickets wait for the requester.
-UNOWNED_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING_CUSTOMER)
 
 # ?sort= key → ordering. Every ordering ends on the number so that paging is stable.
 SORTS: dict[str, tuple[str, ...]] = {
@@ -117,11 +114,10 @@ def unowned(user: User) -> QuerySet[Ticket]:
     Operators, managers and admins see every service's, including tickets not yet routed to any
     service (portal tickets waiting for first level).
     """
-    if sees_all_services(user):
-        qs = visible_active(user)
-    else:
-        qs = visible_active(user, service_ids=user.service_ids)
-    return qs.filter(status__in=UNOWNED_STATUSES, owner__isnull=True)
+    services = None if sees_all_services(user) else user.service_ids
+    return visible_active(user, service_ids=services, statuses=UNOWNED_STATUSES).filter(
+        owner__isnull=True
+    )
 
 
 def enhancements(user: User) -> QuerySet[Ticket]:
