@@ -292,3 +292,14 @@ def test_visible_active_refuses_the_closed_status(personas):
 
     with pytest.raises(ValueError, match="active statuses"):
         visible_active(personas.max, statuses=["closed"])
+
+
+def test_roles_and_services_of_a_user_cost_one_query(personas, django_assert_num_queries):
+    from osit.directory.models import User
+
+    tom = User.objects.get(pk=personas.tom.pk)
+    with django_assert_num_queries(1):
+        assert "technician" in tom.role_names
+        assert tom.service_ids == frozenset({personas.appdev.pk})
+    superuser = User.objects.create_superuser("root", "root@example.org", "x" * 12)
+    assert "admin" in superuser.role_names and superuser.service_ids == frozenset()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from osit.directory.choices import AGENT_ROLES, Role
@@ -83,21 +85,45 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
     # Role and service membership are read on every request by the policy; cache them per
-    # instance (request.user lives for one request) so a page costs two queries for them, not N.
+    # instance (request.user lives for one request) so a page costs one query for both, not N.
     @cached_property
     def role_names(self) -> frozenset[str]:
         if not self.pk:
             return frozenset()
-        names = set(self.groups.values_list("name", flat=True))
+        self._load_membership()
+        return self.__dict__["role_names"]
+
+    def _load_membership(self) -> None:
+        """Read the user's groups and services in one query; set both cached properties."""
+        groups = self.groups.through.objects.filter(user_id=self.pk).values_list(
+            models.Value("g"), "group__name"
+        )
+        services = Service.members.through.objects.filter(user_id=self.pk).values_list(
+            models.Value("s"), Cast("service_id", models.CharField())
+        )
+        rows = list(groups.order_by().union(services.order_by(), all=True))
+        self.__dict__["role_names"] = self._role_names_from(v for k, v in rows if k == "g")
+        self.__dict__["service_ids"] = frozenset(int(v) for k, v in rows if k == "s")
+
+    def _role_names_from(self, group_names: Iterable[str]) -> frozenset[str]:
+        names = set(group_names)
         if self.is_superuser:
             names.add(Role.ADMIN)
         return frozenset(names)
+
+    def prime_role_names(self, group_names: Iterable[str]) -> None:
+        """Set ``role_names`` from the names of the user's groups, read by the caller in the
+        query that fetched the user (the API's token lookup), instead of a query of its own."""
+        self.__dict__["role_names"] = self._role_names_from(group_names)
 
     @cached_property
     def service_ids(self) -> frozenset[int]:
         if not self.pk:
             return frozenset()
-        return frozenset(self.services.values_list("id", flat=True))
+        if "role_names" in self.__dict__:  # primed by the caller: the services alone
+            return frozenset(self.services.values_list("id", flat=True))
+        self._load_membership()
+        return self.__dict__["service_ids"]
 
     def has_role(self, role: str) -> bool:
         return role in self.role_names

@@ -260,3 +260,55 @@ def queue_nav(services: Iterable[Any], current: Any = None) -> SafeString:
         f'<nav class="queues" aria-label="{escape(_("Queues"))}">\n'
         f'  <span class="muted">{escape(_("Queues:"))}</span>\n  {links}\n</nav>'
     )
+
+
+@register.simple_tag
+def form_errors(form: Any) -> SafeString:
+    """The errors of ``form`` that belong to no field, as an alert list (or nothing)."""
+    errors = form.non_field_errors() if form is not None else ()
+    if not errors:
+        return mark_safe("")
+    items = "".join(f"<li>{conditional_escape(error)}</li>" for error in errors)
+    return mark_safe(f'<ul class="errorlist" role="alert">{items}</ul>')  # noqa: S308 — escaped
+
+
+@register.simple_tag
+def portal_table(tickets: Iterable[Any]) -> SafeString:
+    """A requester's table of requests, newest first: number, subject, application, status,
+    created, updated."""
+    before, after = _url_pattern("web:portal_ticket", _NUMBER)
+    statuses = {value: escape(label) for value, label in Status.choices}
+    dates = _Dates()
+    head = "".join(
+        f'<th scope="col">{escape(label)}</th>'
+        for label in (
+            _("Number"),
+            _("Subject"),
+            _("Application"),
+            _("Status"),
+            _("Created"),
+            _("Updated"),
+        )
+    )
+    rows = []
+    for t in tickets:
+        href = f"{before}{t.pk}{after}"
+        application = t.application
+        rows.append(
+            f'<tr><td><a href="{href}">#{t.pk}</a></td>'
+            f'<td><a href="{href}">{escape(t.subject)}</a></td>'
+            + (
+                f"<td>{escape(application.name)}</td>"
+                if application is not None
+                else '<td><span class="muted">—</span></td>'
+            )
+            + f'<td><span class="status status-{escape(t.status)}">'
+            f"{statuses.get(t.status, escape(t.status))}</span></td>"
+            f"<td>{dates.cell(t.created_at)}</td><td>{dates.cell(t.updated_at)}</td></tr>"
+        )
+    return mark_safe(  # noqa: S308 — every value above is escaped
+        '<div class="table-wrap">\n<table class="tickets">\n'
+        f'  <caption class="visually-hidden">{escape(_("My requests, newest first"))}</caption>\n'
+        f"  <thead>\n    <tr>{head}</tr>\n  </thead>\n"
+        "  <tbody>\n" + "\n".join(rows) + "\n  </tbody>\n</table>\n</div>"
+    )
