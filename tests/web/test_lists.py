@@ -340,7 +340,7 @@ def test_quick_create_shows_errors_next_to_fields(client, personas):
     page = response.content.decode()
     assert response.status_code == 200
     assert "There is no user" in page
-    assert 'class="field-error"' in page
+    assert 'class="field field-error"' in page  # the field with the error is marked
     assert not Ticket.objects.exists()
     response = quick(client, service="", application="")
     assert "Choose the service this ticket is assigned to." in response.content.decode()
