@@ -29,7 +29,11 @@ def test_the_agent_navigation_speaks_french(french, login_as, make_ticket):
 def test_the_ticket_page_uses_the_glossary(french, login_as, make_ticket, personas):
     ticket = make_ticket(severity="major", criticality="blocking")
     actions.add_comment(ticket, actor=personas.tom, channel="web", body="x", visibility="internal")
-    page = unescape(login_as("tom").get(reverse("web:ticket", args=[ticket.pk])).content.decode())
+    client = login_as("tom")
+    page = unescape(client.get(reverse("web:ticket", args=[ticket.pk])).content.decode())
+    page += unescape(
+        client.get(reverse("web:ticket_panel", args=[ticket.pk, "status"])).content.decode()
+    )
     for words in (
         "grave",
         "bloquant",

@@ -180,7 +180,7 @@ def test_an_open_dependency_blocks_resolving_and_the_override_lets_it_through(
     a, b = make_ticket(), make_ticket()
     links.add_link(a, actor=personas.tom, channel="web", kind="depends_on", target=b.pk)
     client = login_as("tom")
-    text = page(client, a.pk)
+    text = text_of(client.get(reverse("web:ticket_panel", args=[a.pk, "status"])))
     assert "Depends on tickets not resolved yet:" in text
     assert "Resolve or close it even though the tickets it depends on are still open" in text
 

@@ -339,7 +339,7 @@ def test_a_forbidden_transition_names_the_allowed_statuses(client, personas, tic
 
 def test_status_change_and_the_offered_statuses(client, personas, ticket):
     login(client, personas.tom)
-    body = client.get(url("ticket", ticket)).content.decode()
+    body = client.get(url("ticket_panel", ticket, "status")).content.decode()
     menu = re.search(r'<select name="status"[^>]*>(.*?)</select>', body, flags=re.S).group(1)
     assert re.findall(r'value="([a-z_]+)"', menu) == [
         "open",
@@ -423,7 +423,7 @@ def test_take_and_assign(client, personas, ticket):
 
 def test_assign_offers_only_members_of_the_service(client, personas, ticket):
     login(client, personas.tom)
-    body = client.get(url("ticket", ticket)).content.decode()
+    body = client.get(url("ticket_panel", ticket, "assign")).content.decode()
     menu = re.search(r'<select name="owner"[^>]*>(.*?)</select>', body, flags=re.S).group(1)
     assert "Tom Test" in menu and "Nina Test" not in menu
     response = client.post(url("ticket_assign", ticket), {"owner": personas.nina.pk})
@@ -605,3 +605,45 @@ def test_the_page_costs_the_same_queries_whatever_its_history_names(client, pers
         text = page(client, busy)
     assert personas.payroll.name in text and personas.tom.display_name in text
     assert_same_query_count(first, second)
+
+
+# --- panels loaded when opened ------------------------------------------------------------------
+
+
+def test_closed_panels_load_their_form_when_opened(client, personas, ticket):
+    login(client, personas.tom)
+    body = client.get(url("ticket", ticket)).content.decode()
+    # The page holds each panel's summary and where to fetch its form, not the form.
+    assert 'id="panel-reroute"' in body and 'name="service"' not in body
+    fetch = url("ticket_panel", ticket, "reroute")
+    assert f'hx-get="{fetch}"' in body
+    assert 'hx-trigger="toggle from:closest details once"' in body
+    assert f'href="{url("ticket", ticket)}?panel=reroute#panel-reroute"' in body  # no JavaScript
+    fragment = client.get(fetch)
+    assert fragment.status_code == 200
+    html = fragment.content.decode()
+    assert "<html" not in html and f'action="{url("ticket_reroute", ticket)}"' in html
+    assert 'name="service"' in html and personas.network.name in html
+    # The reply form stays in the page.
+    assert 'name="body"' in body
+
+
+def test_without_javascript_a_panel_opens_in_the_page(client, personas, ticket):
+    login(client, personas.tom)
+    text = client.get(url("ticket", ticket), {"panel": "classify"}).content.decode()
+    assert 'id="panel-classify" open' in text and 'name="application"' in text
+    # Anything else asked for is ignored.
+    other = client.get(url("ticket", ticket), {"panel": "nonsense"}).content.decode()
+    assert " open" not in other.split('id="panel-classify"')[1][:10]
+
+
+def test_a_panel_the_user_may_not_use_is_not_found(client, personas, ticket, make_ticket):
+    login(client, personas.olivia)  # an operator: no re-routing of another service's ticket
+    perms_page = client.get(url("ticket", ticket)).content.decode()
+    for name in ("nonsense", "reply", "decide"):
+        assert client.get(url("ticket_panel", ticket, name)).status_code == 404
+    if 'id="panel-merge"' not in perms_page:
+        assert client.get(url("ticket_panel", ticket, "merge")).status_code == 404
+    login(client, personas.alice)  # the requester: sent to her portal page
+    response = client.get(url("ticket_panel", ticket, "status"))
+    assert response.status_code == 302 and "/portal/" in response["Location"]

@@ -26,6 +26,7 @@ urlpatterns = [
     path("tickets/new/", lists.quick_create, name="quick_create"),
     # the ticket page and its actions (agents; requesters are sent to the portal page)
     path("tickets/<int:number>/", ticket.detail, name="ticket"),
+    path("tickets/<int:number>/panels/<slug:name>/", ticket.panel, name="ticket_panel"),
     path("tickets/<int:number>/reply/", ticket.reply, name="ticket_reply"),
     path("tickets/<int:number>/status/", ticket.status, name="ticket_status"),
     path("tickets/<int:number>/reroute/", ticket.reroute, name="ticket_reroute"),

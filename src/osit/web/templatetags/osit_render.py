@@ -87,9 +87,11 @@ def ticket_table(
     ticket_before, ticket_after = _url_pattern("web:ticket", _NUMBER)
     queue_before, queue_after = _url_pattern("web:queue", "slug-placeholder")
     statuses = {value: escape(label) for value, label in Status.choices}
-    not_routed = f'<span class="muted">{escape(_("not routed"))}</span>'
-    nobody = f'<span class="muted">{escape(_("nobody"))}</span>'
-    priority_label = f'<span class="visually-hidden">{escape(_("Priority"))} </span>'
+    # Labels are looked up outside f-strings, where makemessages would not see them.
+    not_routed_label, nobody_label, priority_text = _("not routed"), _("nobody"), _("Priority")
+    not_routed = f'<span class="muted">{escape(not_routed_label)}</span>'
+    nobody = f'<span class="muted">{escape(nobody_label)}</span>'
+    priority_label = f'<span class="visually-hidden">{escape(priority_text)} </span>'
     dates = _Dates()
 
     head = _header_cells(headers, sortable)
@@ -155,14 +157,15 @@ def ticket_timeline(context: template.Context, timeline: Sequence[Any]) -> SafeS
     Context: ``ticket``, ``may`` (``split`` adds the split button to each comment).
     """
     if not timeline:
+        nothing = _("Nothing has happened yet.")
         return mark_safe(  # noqa: S308 — a constant
-            f'<ol class="timeline">\n  <li class="empty">{escape(_("Nothing has happened yet."))}'
-            "</li>\n</ol>"
+            f'<ol class="timeline">\n  <li class="empty">{escape(nothing)}</li>\n</ol>'
         )
     ticket = context.get("ticket")
     may = context.get("may") or {}
     dates = _Dates()
-    internal = f" · <strong>{escape(_('internal'))}</strong>"
+    internal_label, split_label = _("internal"), _("Split into a new ticket")
+    internal = f" · <strong>{escape(internal_label)}</strong>"
     billable, not_billable = escape(_("billable")), escape(_("not billable"))
     split = ""
     if may.get("split") and ticket is not None:
@@ -171,7 +174,7 @@ def ticket_timeline(context: template.Context, timeline: Sequence[Any]) -> SafeS
             f'<form method="post" action="{split_before}{{pk}}{split_after}" class="inline">'
             f"{_csrf_field(context)}"
             '<button type="submit" class="small secondary">'
-            f"{escape(_('Split into a new ticket'))}</button></form>"
+            f"{escape(split_label)}</button></form>"
         )
     file_url = reverse("web:attachment", args=[_NUMBER, "FILENAME"])
     items = []
@@ -250,6 +253,7 @@ def queue_nav(services: Iterable[Any], current: Any = None) -> SafeString:
         return mark_safe("")
     before, after = _url_pattern("web:queue", "slug-placeholder")
     current_pk = getattr(current, "pk", None)
+    label, heading = _("Queues"), _("Queues:")
     marked = ' aria-current="page"'
     links = " · ".join(
         f'<a href="{before}{escape(s.slug)}{after}"'
@@ -257,8 +261,8 @@ def queue_nav(services: Iterable[Any], current: Any = None) -> SafeString:
         for s in services
     )
     return mark_safe(  # noqa: S308 — every value is escaped
-        f'<nav class="queues" aria-label="{escape(_("Queues"))}">\n'
-        f'  <span class="muted">{escape(_("Queues:"))}</span>\n  {links}\n</nav>'
+        f'<nav class="queues" aria-label="{escape(label)}">\n'
+        f'  <span class="muted">{escape(heading)}</span>\n  {links}\n</nav>'
     )
 
 
@@ -306,9 +310,28 @@ def portal_table(tickets: Iterable[Any]) -> SafeString:
             f"{statuses.get(t.status, escape(t.status))}</span></td>"
             f"<td>{dates.cell(t.created_at)}</td><td>{dates.cell(t.updated_at)}</td></tr>"
         )
+    caption = _("My requests, newest first")
     return mark_safe(  # noqa: S308 — every value above is escaped
         '<div class="table-wrap">\n<table class="tickets">\n'
-        f'  <caption class="visually-hidden">{escape(_("My requests, newest first"))}</caption>\n'
+        f'  <caption class="visually-hidden">{escape(caption)}</caption>\n'
         f"  <thead>\n    <tr>{head}</tr>\n  </thead>\n"
         "  <tbody>\n" + "\n".join(rows) + "\n  </tbody>\n</table>\n</div>"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def lazy_panel(context: template.Context, name: str) -> SafeString:
+    """What a closed action panel holds until it is opened: HTMX fetches the form then.
+
+    Without JavaScript the link opens the page with that panel's form in place.
+    """
+    ticket = context["ticket"]
+    url = reverse("web:ticket_panel", args=[ticket.pk, name])
+    page = reverse("web:ticket", args=[ticket.pk])
+    show = _("Show the form")
+    return mark_safe(  # noqa: S308 — URLs of our own, a translated label, escaped
+        f'<div class="panel-body" hx-get="{escape(url)}" '
+        'hx-trigger="toggle from:closest details once" hx-swap="outerHTML">'
+        f'<a href="{escape(page)}?panel={escape(name)}#panel-{escape(name)}">'
+        f"{escape(show)}</a></div>"
     )

@@ -16,7 +16,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -145,33 +145,100 @@ def _permissions(user, ticket: Ticket) -> dict[str, bool]:
     return {str(action): can(user, action, ticket) for action in names}
 
 
+# Panels whose form is fetched when the panel is opened (HTMX; ``?panel=`` without JavaScript):
+# their menus of services, people and applications are most of a ticket page's cost (issue 5),
+# and most views of a ticket open none of them. The reply form and a pending decision stay in
+# the page.
+LAZY_PANELS = (
+    "status",
+    "reroute",
+    "assign",
+    "classify",
+    "priority",
+    "watchers",
+    "attach",
+    "link",
+    "merge",
+)
+PANELS = ("reply", "status", "decide", *LAZY_PANELS[1:])
+LAZY = "lazy"
+_PANEL_ACTIONS = {
+    "decide": Action.DECIDE,
+    "reroute": Action.REROUTE,
+    "assign": Action.ASSIGN,
+    "classify": Action.EDIT,
+    "priority": Action.EDIT,
+    "watchers": Action.WATCHERS,
+    "attach": Action.ATTACH,
+    "link": Action.LINK,
+    "merge": Action.MERGE,
+}
+_PANEL_FORMS: dict[str, type[forms.Form]] = {
+    "decide": DecideForm,
+    "reroute": RerouteForm,
+    "assign": AssignForm,
+    "classify": ClassifyForm,
+    "priority": PriorityForm,
+    "watchers": WatcherForm,
+    "attach": AttachForm,
+    "link": LinkForm,
+    "merge": MergeForm,
+}
+
+
+def _may_use(name: str, perms: dict[str, bool], targets: list[str]) -> bool:
+    if name == "reply":
+        return perms[Action.REPLY] or perms[Action.NOTE]
+    if name == "status":
+        return bool(targets)
+    return perms[_PANEL_ACTIONS[name]]
+
+
+def _panel_form(
+    name: str, ticket: Ticket, perms: dict[str, bool], targets: list[str]
+) -> forms.Form:
+    """The unbound form of panel ``name`` (the caller checked ``_may_use``)."""
+    if name == "reply":
+        return _reply_form(None, ticket, perms)
+    if name == "status":
+        return StatusForm(ticket=ticket, targets=targets)
+    return _PANEL_FORMS[name](ticket=ticket)
+
+
 def _default_forms(
-    user, ticket: Ticket, perms: dict[str, bool], targets: list[str]
-) -> dict[str, forms.Form]:
-    """The unbound form of each panel the user may use."""
-    found: dict[str, forms.Form] = {}
-    if perms[Action.REPLY] or perms[Action.NOTE]:
-        found["reply"] = _reply_form(None, ticket, perms)
-    if targets:
-        found["status"] = StatusForm(ticket=ticket, targets=targets)
-    if perms[Action.REROUTE]:
-        found["reroute"] = RerouteForm(ticket=ticket)
-    if perms[Action.ASSIGN]:
-        found["assign"] = AssignForm(ticket=ticket)
-    if perms[Action.EDIT]:
-        found["classify"] = ClassifyForm(ticket=ticket)
-        found["priority"] = PriorityForm(ticket=ticket)
-    if perms[Action.DECIDE]:
-        found["decide"] = DecideForm(ticket=ticket)
-    if perms[Action.WATCHERS]:
-        found["watchers"] = WatcherForm(ticket=ticket)
-    if perms[Action.ATTACH]:
-        found["attach"] = AttachForm(ticket=ticket)
-    if perms[Action.LINK]:
-        found["link"] = LinkForm(ticket=ticket)
-    if perms[Action.MERGE]:
-        found["merge"] = MergeForm(ticket=ticket)
-    return found
+    ticket: Ticket, perms: dict[str, bool], targets: list[str], *, inline: str = ""
+) -> dict[str, forms.Form | str]:
+    """Each panel the user may use: its unbound form, or ``LAZY`` for one loaded when opened
+    (``inline`` names a lazy panel to render in place, as ``?panel=`` asks)."""
+    return {
+        name: LAZY
+        if name in LAZY_PANELS and name != inline
+        else _panel_form(name, ticket, perms, targets)
+        for name in PANELS
+        if _may_use(name, perms, targets)
+    }
+
+
+def _blocked_by(linked: list[links.LinkView]) -> list[int]:
+    """The open tickets this one depends on: the status panel offers the override."""
+    return [
+        v.other.pk
+        for v in linked
+        if v.outgoing and v.kind == LinkKind.DEPENDS_ON and v.other.status not in DONE
+    ]
+
+
+def _watchers(ticket: Ticket) -> dict[str, list[Watcher]]:
+    watchers = list(
+        Watcher.objects.filter(ticket=ticket)
+        .select_related("user")
+        .only("id", "kind", "user__username", "user__first_name", "user__last_name", "user__email")
+        .order_by("kind", "user__username")
+    )
+    return {
+        "cc": [w for w in watchers if w.kind == WatcherKind.CC],
+        "admincc": [w for w in watchers if w.kind == WatcherKind.ADMINCC],
+    }
 
 
 def _reply_form(request: HttpRequest | None, ticket: Ticket, perms: dict[str, bool]) -> ReplyForm:
@@ -196,17 +263,13 @@ def _render(
     user = request.user
     perms = _permissions(user, ticket)
     targets = _status_targets(user, ticket)
-    panels = _default_forms(user, ticket, perms, targets)
-    open_panel = ""
+    asked = request.GET.get("panel", "") if bound is None else ""
+    inline = asked if asked in LAZY_PANELS and _may_use(asked, perms, targets) else ""
+    panels = _default_forms(ticket, perms, targets, inline=inline)
+    open_panel = inline
     if bound is not None:
         open_panel, form = bound
         panels[open_panel] = form
-    watchers = list(
-        Watcher.objects.filter(ticket=ticket)
-        .select_related("user")
-        .only("id", "kind", "user__username", "user__first_name", "user__last_name", "user__email")
-        .order_by("kind", "user__username")
-    )
     include_internal = perms[Action.READ_INTERNAL]
     linked = links_of(ticket, visible_to=user)
     context: dict[str, Any] = {
@@ -217,17 +280,11 @@ def _render(
         "page_error": page_error,
         "timeline": build_timeline(ticket, include_internal=include_internal),
         "include_internal": include_internal,
-        "cc": [w for w in watchers if w.kind == WatcherKind.CC],
-        "admincc": [w for w in watchers if w.kind == WatcherKind.ADMINCC],
+        **_watchers(ticket),
         "time_spent": format_minutes(ticket.time_spent_minutes),
         "can_take": perms[Action.TAKE],
         "links": linked,
-        # The open tickets this one depends on: the status panel offers the override.
-        "blocked_by": [
-            v.other.pk
-            for v in linked
-            if v.outgoing and v.kind == LinkKind.DEPENDS_ON and v.other.status not in DONE
-        ],
+        "blocked_by": _blocked_by(linked),
         "merged_from": list(ticket.merged_from.order_by("id").values_list("id", flat=True)),
         "nav_active": f"queue:{ticket.service.slug}" if ticket.service else "",
     }
@@ -238,6 +295,27 @@ def _render(
 @_ticket_view
 def detail(request: HttpRequest, ticket: Ticket) -> HttpResponse:
     return _render(request, ticket)
+
+
+@require_GET
+@_ticket_view
+def panel(request: HttpRequest, ticket: Ticket, name: str) -> HttpResponse:
+    """The body of a closed action panel, fetched when the agent opens it (404 if not theirs)."""
+    user = request.user
+    perms = _permissions(user, ticket)
+    targets = _status_targets(user, ticket)
+    if name not in LAZY_PANELS or not _may_use(name, perms, targets):
+        raise Http404(_("This ticket has no such panel for you."))
+    context: dict[str, Any] = {
+        "ticket": ticket,
+        "may": perms,
+        "form": _panel_form(name, ticket, perms, targets),
+    }
+    if name == "status":
+        context["blocked_by"] = _blocked_by(links_of(ticket, visible_to=user))
+    elif name == "watchers":
+        context.update(_watchers(ticket))
+    return render(request, f"osit/ticket/panels/{name}.html", context)
 
 
 # --- running an action ------------------------------------------------------------------------
