@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from osit.tickets.models import Ticket
+from osit.tickets.queries import table_rows
 from osit.tickets.timeline import Entry
 from osit.web.renderers import FastWidgetRenderer
 
@@ -102,9 +103,7 @@ def test_the_ticket_table_escapes_every_value_and_links_each_ticket(personas, ma
     ticket = make_ticket(subject=HOSTILE)
     personas.alice.first_name = "<i>Alice</i>"
     personas.alice.save()
-    row = Ticket.objects.select_related("requester", "owner", "service", "application").get(
-        pk=ticket.pk
-    )
+    row = table_rows(Ticket.objects.filter(pk=ticket.pk))[0]
     from osit.tickets.queries import Sort
     from osit.web.views.lists import _headers
 
@@ -113,6 +112,7 @@ def test_the_ticket_table_escapes_every_value_and_links_each_ticket(personas, ma
         {"tickets": [row], "caption": "Mine & yours", "headers": _headers(sort), "sort": sort}
     )
     assert "<b>" not in html and "<i>" not in html
+    assert "<td>&lt;i&gt;Alice&lt;/i&gt; Test</td>" in html  # the requester's display name
     assert f'<a href="/tickets/{ticket.pk}/">#{ticket.pk}</a>' in html
     assert "&lt;b&gt;&quot;O&#x27;Brien&quot; &amp; co&lt;/b&gt;" in html
     assert f'<a href="/queues/{ticket.service.slug}/">{ticket.service.name}</a>' in html
@@ -125,7 +125,7 @@ def test_the_ticket_table_escapes_every_value_and_links_each_ticket(personas, ma
 
 def test_the_ticket_table_speaks_french(personas, make_ticket):
     make_ticket(subject="Imprimante")
-    rows = Ticket.objects.select_related("requester", "owner", "service", "application")
+    rows = table_rows(Ticket.objects.all())
     with translation.override("fr"):
         html = _table({"tickets": rows, "caption": "", "headers": [], "sort": None})
     assert "personne" in html  # "nobody"

@@ -8,6 +8,7 @@ whatever the number of rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
@@ -87,6 +88,84 @@ def for_table(queryset: QuerySet[Ticket], sort: Sort) -> QuerySet[Ticket]:
         .only(*TABLE_FIELDS)
         .order_by(*sort.ordering)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """One line of a ticket table: plain values, no model instances (issue 5)."""
+
+    pk: int
+    subject: str
+    priority: int
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    requester_name: str
+    owner_name: str | None
+    service_slug: str | None
+    service_name: str | None
+    application_name: str | None
+
+
+def _person(username: str | None, first: str | None, last: str | None) -> str | None:
+    """``User.display_name`` from its columns; None for no one."""
+    if username is None:
+        return None
+    return f"{first or ''} {last or ''}".strip() or username
+
+
+def table_rows(queryset: QuerySet[Ticket]) -> list[TableRow]:
+    """The rows of ``queryset`` (a page of ``for_table``) as :class:`TableRow`, in one query."""
+    rows = []
+    for (
+        pk,
+        subject,
+        priority,
+        status,
+        created_at,
+        updated_at,
+        closed_at,
+        r_user,
+        r_first,
+        r_last,
+        o_user,
+        o_first,
+        o_last,
+        service_slug,
+        service_name,
+        application_name,
+    ) in queryset.values_list(
+        "id",
+        "subject",
+        "priority",
+        "status",
+        "created_at",
+        "updated_at",
+        "closed_at",
+        *(f"requester__{f}" for f in _USER_COLUMNS),
+        *(f"owner__{f}" for f in _USER_COLUMNS),
+        "service__slug",
+        "service__name",
+        "application__name",
+    ):
+        rows.append(
+            TableRow(
+                pk,
+                subject,
+                priority,
+                status,
+                created_at,
+                updated_at,
+                closed_at,
+                _person(r_user, r_first, r_last) or "",
+                _person(o_user, o_first, o_last),
+                service_slug,
+                service_name,
+                application_name,
+            )
+        )
+    return rows
 
 
 def sees_all_services(user: User) -> bool:

@@ -81,7 +81,8 @@ def ticket_table(
     sortable: bool = False,
     show_closed: bool = False,
 ) -> SafeString:
-    """The table of ``tickets`` with the page's ``headers`` (and ``sort`` when sortable)."""
+    """The table of ``tickets`` (``osit.tickets.queries.TableRow``) with the page's ``headers``
+    (and ``sort`` when sortable)."""
     headers = context.get("headers") or []
     sort = context.get("sort")
     ticket_before, ticket_after = _url_pattern("web:ticket", _NUMBER)
@@ -105,26 +106,23 @@ def ticket_table(
     rows = []
     for t in tickets:
         href = f"{ticket_before}{t.pk}{ticket_after}"
-        service = t.service
-        if service is not None:
+        if t.service_slug is not None:
             service_cell = (
-                f'<a href="{queue_before}{escape(service.slug)}{queue_after}">'
-                f"{escape(service.name)}</a>"
+                f'<a href="{queue_before}{escape(t.service_slug)}{queue_after}">'
+                f"{escape(t.service_name)}</a>"
             )
         else:
             service_cell = not_routed
-        application = t.application
-        owner = t.owner
         status = t.status
         cells = [
             f'<td><a href="{href}">#{t.pk}</a></td>',
             f'<td><a href="{href}">{escape(t.subject)}</a></td>',
-            f"<td>{escape(t.requester.display_name)}</td>",
+            f"<td>{escape(t.requester_name)}</td>",
             f"<td>{service_cell}</td>",
-            f"<td>{escape(application.name)}</td>"
-            if application is not None
+            f"<td>{escape(t.application_name)}</td>"
+            if t.application_name is not None
             else '<td><span class="muted">—</span></td>',
-            f"<td>{escape(owner.display_name) if owner is not None else nobody}</td>",
+            f"<td>{escape(t.owner_name) if t.owner_name is not None else nobody}</td>",
             f'<td><span class="prio prio-{t.priority}">{priority_label}{t.priority}</span></td>',
             f'<td><span class="status status-{escape(status)}">'
             f"{statuses.get(status, escape(status))}</span></td>",

@@ -107,7 +107,7 @@ def _render_list(
         "title": title,
         "nav_active": nav_active,
         "page_obj": page,
-        "tickets": page.object_list,
+        "tickets": queries.table_rows(page.object_list),
         "sort": sort,
         "headers": _headers(sort),
         "sort_choices": [(key, SORT_LABELS[key]) for key in queries.SORTS],
@@ -192,8 +192,12 @@ def _render_home(
         by_priority = queries.Sort("priority")
         unowned = queries.unowned(user)
         context.update(
-            my_tickets=queries.for_table(queries.mine(user), by_priority)[:HOME_LIMIT],
-            unowned_tickets=queries.for_table(unowned, by_priority)[:HOME_LIMIT],
+            my_tickets=queries.table_rows(
+                queries.for_table(queries.mine(user), by_priority)[:HOME_LIMIT]
+            ),
+            unowned_tickets=queries.table_rows(
+                queries.for_table(unowned, by_priority)[:HOME_LIMIT]
+            ),
             unowned_count=unowned.count(),
             enhancement_count=queries.enhancements(user).count(),
             home_limit=HOME_LIMIT,
