@@ -236,3 +236,51 @@ def test_an_event_dated_in_another_time_zone_verifies(personas, make_ticket):
             at=datetime(2024, 7, 1, 9, 30, 0, 123456, tzinfo=paris),
         )
     assert verify()[1] == []
+
+
+# --- the statements written by hand (issue 5) ---------------------------------------------------
+
+
+def test_the_hand_written_statements_name_the_models_tables():
+    assert ChainHead._meta.db_table == "audit_chainhead"
+    assert Event._meta.db_table == "audit_event"
+
+
+def test_several_events_appended_at_once_are_stored_as_hashed(personas):
+    at = timezone.now()
+    events = [
+        PendingEvent(
+            kind=f"test{i}",
+            channel="cli",
+            actor_id=personas.tom.pk if i else None,
+            actor_label="Tom",
+            internal=bool(i % 2),
+            data={"i": i, "when": at, "text": "é"},
+        )
+        for i in range(3)
+    ]
+    with transaction.atomic():
+        before = ChainHead.objects.get(id=1)
+        rows = append(events, at=at)
+    stored = list(Event.objects.filter(kind__startswith="test").order_by("seq"))
+    assert [r.pk for r in rows] == [e.pk for e in stored]
+    assert all(not r._state.adding for r in rows)
+    assert [e.seq for e in stored] == [before.seq + 1, before.seq + 2, before.seq + 3]
+    assert stored[0].prev_hash == before.hash
+    assert [e.internal for e in stored] == [False, True, False]
+    assert stored[1].data == {"i": 1, "when": at.isoformat(), "text": "é"}
+    assert stored[0].created_at == at
+    head = ChainHead.objects.get(id=1)
+    assert (head.seq, head.hash) == (stored[-1].seq, stored[-1].hash)
+    assert verify()[1] == []
+
+
+def test_the_first_append_creates_the_head(db):
+    ChainHead.objects.all().delete()
+    with transaction.atomic():
+        [row] = append(
+            [PendingEvent(kind="t", channel="cli", actor_id=None, actor_label="t")],
+            at=timezone.now(),
+        )
+    assert row.seq == 1 and row.prev_hash == GENESIS
+    assert ChainHead.objects.get(id=1).seq == 1

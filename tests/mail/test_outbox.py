@@ -127,3 +127,70 @@ def test_a_failing_smtp_server_is_retried_with_back_off_then_delivers(
     assert outbox.deliver() == 1
     assert OutboundMail.objects.get().status == "sent"
     assert len(smtp_sink.messages) == 1
+
+
+# --- the acknowledgement's cost (issue 5) -----------------------------------------------------
+
+
+def _ack(to, *, minutes_ago=0):
+    now = timezone.now() - timedelta(minutes=minutes_ago)
+    return OutboundMail.objects.create(
+        created_at=now,
+        event="acknowledgement",
+        to=to,
+        subject="s",
+        text="t",
+        message_id=f"m-{OutboundMail.objects.count()}-{to}@test",
+        next_attempt_at=now,
+    )
+
+
+def test_the_recent_acknowledgements_query_is_compiled_once_for_this_database(db):
+    from django.db import DEFAULT_DB_ALIAS
+
+    sql = outbox._recent_acknowledgements_sql(DEFAULT_DB_ALIAS, 3)
+    assert sql is not None  # the hand-run SQL is the one in use, not the fallback
+    assert "LIMIT 3" in sql
+    assert outbox._recent_acknowledgements_sql(DEFAULT_DB_ALIAS, 3) is sql
+
+
+@pytest.mark.parametrize(
+    ("address", "sent_to", "limited"),
+    [
+        ("alice@osit.test", ["alice@osit.test"] * 2, True),
+        ("alice@osit.test", ["ALICE@Osit.Test"] * 2, True),  # addresses compare case-blind
+        ("alice@osit.test", ["alice@osit.test", "bob@osit.test"], False),
+        ("a_b@osit.test", ["axb@osit.test"] * 2, False),  # LIKE's wildcards are escaped
+        ("a%b@osit.test", ["aXXb@osit.test"] * 2, False),
+        ("a_b@osit.test", ["a_b@osit.test"] * 2, True),
+    ],
+)
+def test_the_rate_limit_counts_as_the_orm_would(db, settings, address, sent_to, limited):
+    settings.OSIT_MAIL_AUTOREPLY_LIMIT = 2
+    for to in sent_to:
+        _ack([to])
+    _ack([address], minutes_ago=61)  # older than the hour: not counted
+    assert outbox._rate_limited(address) is limited
+    orm = len(outbox._recent_acknowledgements(timezone.now() - timedelta(hours=1), address, 2))
+    assert (orm >= 2) is limited
+
+
+def test_an_admin_template_for_another_language_or_event_is_not_used(personas, make_ticket):
+    MailTemplate.objects.create(event="acknowledgement", language="fr", subject="FR", text="fr")
+    MailTemplate.objects.create(event="public_reply", language="en", subject="PR", text="pr")
+    make_ticket()
+    [ack] = queued("acknowledgement")
+    assert "Your request is registered" in ack.subject
+
+
+def test_an_admin_template_with_an_html_part(personas, make_ticket):
+    MailTemplate.objects.create(
+        event="acknowledgement",
+        language="en",
+        subject="Got it",
+        text="Number {{ number }}.",
+        html="<p>Number {{ number }} for {{ subject }}</p>",
+    )
+    ticket = make_ticket(subject="<b>bold</b>")
+    [ack] = queued("acknowledgement")
+    assert ack.html == f"<p>Number {ticket.pk} for &lt;b&gt;bold&lt;/b&gt;</p>"

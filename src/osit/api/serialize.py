@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -24,7 +25,11 @@ def ticket_url(number: int) -> str:
     return reverse("api-v1:ticket_get", kwargs={"number": number})
 
 
-def ticket_out(ticket: Ticket) -> dict[str, Any]:
+def ticket_out(ticket: Ticket, *, watchers: Iterable[Watcher] | None = None) -> dict[str, Any]:
+    """``watchers``: the ticket's watchers when the caller has them (none for a ticket it has just
+    created); read from ``ticket.watchers`` (prefetched by ``tickets_for_output``) otherwise."""
+    if watchers is None:
+        watchers = ticket.watchers.all()
     return {
         "number": ticket.pk,
         "subject": ticket.subject,
@@ -47,7 +52,7 @@ def ticket_out(ticket: Ticket) -> dict[str, Any]:
         "closed_at": ticket.closed_at,
         "time_spent_minutes": ticket.time_spent_minutes,
         "comment_count": ticket.comment_count,
-        "watchers": [{"username": w.user.username, "kind": w.kind} for w in ticket.watchers.all()],
+        "watchers": [{"username": w.user.username, "kind": w.kind} for w in watchers],
         "tags": list(ticket.tags or []),
         "version": ticket.version,
         "url": ticket_url(ticket.pk),

@@ -104,6 +104,8 @@ class OutboundMail(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
             models.Index(fields=["created_at"], name="outbox_created_idx"),
+            # The per-address limit of acknowledgements reads the last hour's (outbox.py).
+            models.Index(fields=["event", "created_at"], name="outbox_event_created_idx"),
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from django.db import connections, router
 from django.template import Context, Engine, Template
 
 ENGINE = Engine(autoescape=False)
@@ -127,13 +128,28 @@ def _compiled(source: str, html: bool = False) -> Template:
     return (HTML_ENGINE if html else ENGINE).from_string(source)
 
 
-def render(event: str, language: str, context: dict[str, Any]) -> Rendered:
+# MailTemplate's table; (event, language) is unique and the three columns are plain text.
+_CUSTOM = 'SELECT subject, "text", html FROM mail_mailtemplate WHERE event = %s AND language = %s'
+
+
+def _custom(event: str, language: str) -> tuple[str, str, str] | None:
+    """The administrator's (subject, text, html) of ``event`` in ``language``, if there is one.
+
+    Read with every mail: by hand, as the ORM would take several times the query's own time."""
     from osit.mail.models import MailTemplate
 
+    connection = connections[router.db_for_read(MailTemplate)]
+    with connection.cursor() as cursor:
+        cursor.execute(_CUSTOM, [event, language])
+        row = cursor.fetchone()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def render(event: str, language: str, context: dict[str, Any]) -> Rendered:
     language = language if (event, language) in SHIPPED else "en"
-    custom = MailTemplate.objects.filter(event=event, language=language).first()
+    custom = _custom(event, language)
     if custom is not None:
-        subject_src, text_src, html_src = custom.subject, custom.text, custom.html
+        subject_src, text_src, html_src = custom
     else:
         subject_src, text_src = SHIPPED[(event, language)]
         html_src = ""
