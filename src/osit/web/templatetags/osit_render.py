@@ -10,6 +10,8 @@ join, with every value escaped.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -19,7 +21,7 @@ from django import template
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import dateformat, formats, timezone
-from django.utils.html import conditional_escape, escape
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -38,35 +40,58 @@ def _url_pattern(name: str, *args: object) -> tuple[str, str]:
     return before, after
 
 
+def _e(value: object) -> str:
+    """``django.utils.html.escape`` without its lazy-string plumbing (values here are plain)."""
+    return html.escape(str(value))
+
+
+# How django.utils.dateformat splits a format into codes and literal text.
+_FORMAT_CODE = re.compile(r"(?<!\\)([aAbcdDeEfFgGhHiIjlLmMnNoOPrsStTUuwWyYzZ])")
+_ESCAPED = re.compile(r"\\(.)")
+
+
+class _Format:
+    """A date format parsed once: ``dateformat.format(value, fmt)`` for many values."""
+
+    def __init__(self, fmt: str) -> None:
+        self.pieces = [
+            (bool(i % 2), piece if i % 2 else _ESCAPED.sub(r"\1", piece))
+            for i, piece in enumerate(_FORMAT_CODE.split(str(fmt)))
+            if piece
+        ]
+
+    def __call__(self, value: date) -> str:
+        df = dateformat.DateFormat(value)
+        return "".join(str(getattr(df, p)()) if code else p for code, p in self.pieces)
+
+
 class _Dates:
     """The renderings of a time the pages show, in the active language and time zone."""
 
     def __init__(self) -> None:
-        self.short = formats.get_format("SHORT_DATETIME_FORMAT")
-        self.short_date = formats.get_format("SHORT_DATE_FORMAT")
+        self.short = _Format(formats.get_format("SHORT_DATETIME_FORMAT"))
+        self.short_date = _Format(formats.get_format("SHORT_DATE_FORMAT"))
+        self.zone = timezone.get_current_timezone()
 
     def day(self, value: date) -> str:
-        return escape(dateformat.format(value, self.short_date))
+        return _e(self.short_date(value))
 
     def cell(self, value: datetime | None) -> str:
         if value is None:
             return ""
-        local = timezone.localtime(value) if timezone.is_aware(value) else value
-        return (
-            f'<time datetime="{local.isoformat()}">'
-            f"{escape(dateformat.format(local, self.short))}</time>"
-        )
+        local = value.astimezone(self.zone) if value.tzinfo is not None else value
+        return f'<time datetime="{local.isoformat()}">{_e(self.short(local))}</time>'
 
 
 def _header_cells(headers: Sequence[dict[str, Any]], sortable: bool) -> list[str]:
     cells = []
     for h in headers:
-        label = escape(h["label"])
+        label = _e(h["label"])
         aria = h.get("aria_sort")
-        attr = f' aria-sort="{escape(aria)}"' if sortable and aria else ""
+        attr = f' aria-sort="{_e(aria)}"' if sortable and aria else ""
         if sortable and h.get("key"):
             arrow = " ▲" if aria == "ascending" else " ▼" if aria == "descending" else ""
-            inner = f'<a href="?sort={escape(h["param"])}">{label}{arrow}</a>'
+            inner = f'<a href="?sort={_e(h["param"])}">{label}{arrow}</a>'
         else:
             inner = label
         cells.append(f'<th scope="col"{attr}>{inner}</th>')
@@ -87,17 +112,17 @@ def ticket_table(
     sort = context.get("sort")
     ticket_before, ticket_after = _url_pattern("web:ticket", _NUMBER)
     queue_before, queue_after = _url_pattern("web:queue", "slug-placeholder")
-    statuses = {value: escape(label) for value, label in Status.choices}
+    statuses = {value: _e(label) for value, label in Status.choices}
     # Labels are looked up outside f-strings, where makemessages would not see them.
     not_routed_label, nobody_label, priority_text = _("not routed"), _("nobody"), _("Priority")
-    not_routed = f'<span class="muted">{escape(not_routed_label)}</span>'
-    nobody = f'<span class="muted">{escape(nobody_label)}</span>'
-    priority_label = f'<span class="visually-hidden">{escape(priority_text)} </span>'
+    not_routed = f'<span class="muted">{_e(not_routed_label)}</span>'
+    nobody = f'<span class="muted">{_e(nobody_label)}</span>'
+    priority_label = f'<span class="visually-hidden">{_e(priority_text)} </span>'
     dates = _Dates()
 
     head = _header_cells(headers, sortable)
     if show_closed:
-        closed = escape(_("Closed"))
+        closed = _e(_("Closed"))
         if sortable:
             param = "closed" if sort is not None and sort.param == "-closed" else "-closed"
             closed = f'<a href="?sort={param}">{closed}</a>'
@@ -108,24 +133,24 @@ def ticket_table(
         href = f"{ticket_before}{t.pk}{ticket_after}"
         if t.service_slug is not None:
             service_cell = (
-                f'<a href="{queue_before}{escape(t.service_slug)}{queue_after}">'
-                f"{escape(t.service_name)}</a>"
+                f'<a href="{queue_before}{_e(t.service_slug)}{queue_after}">'
+                f"{_e(t.service_name)}</a>"
             )
         else:
             service_cell = not_routed
         status = t.status
         cells = [
             f'<td><a href="{href}">#{t.pk}</a></td>',
-            f'<td><a href="{href}">{escape(t.subject)}</a></td>',
-            f"<td>{escape(t.requester_name)}</td>",
+            f'<td><a href="{href}">{_e(t.subject)}</a></td>',
+            f"<td>{_e(t.requester_name)}</td>",
             f"<td>{service_cell}</td>",
-            f"<td>{escape(t.application_name)}</td>"
+            f"<td>{_e(t.application_name)}</td>"
             if t.application_name is not None
             else '<td><span class="muted">—</span></td>',
-            f"<td>{escape(t.owner_name) if t.owner_name is not None else nobody}</td>",
+            f"<td>{_e(t.owner_name) if t.owner_name is not None else nobody}</td>",
             f'<td><span class="prio prio-{t.priority}">{priority_label}{t.priority}</span></td>',
-            f'<td><span class="status status-{escape(status)}">'
-            f"{statuses.get(status, escape(status))}</span></td>",
+            f'<td><span class="status status-{_e(status)}">'
+            f"{statuses.get(status, _e(status))}</span></td>",
             f"<td>{dates.cell(t.updated_at)}</td>",
         ]
         if show_closed:
@@ -134,7 +159,7 @@ def ticket_table(
 
     return mark_safe(  # noqa: S308 — every value above is escaped
         '<div class="table-wrap">\n<table class="tickets">\n'
-        f'  <caption class="visually-hidden">{escape(caption)}</caption>\n'
+        f'  <caption class="visually-hidden">{_e(caption)}</caption>\n'
         "  <thead>\n    <tr>" + "".join(head) + "</tr>\n  </thead>\n"
         "  <tbody>\n" + "\n".join(rows) + "\n  </tbody>\n</table>\n</div>"
     )
@@ -145,7 +170,7 @@ def _csrf_field(context: template.Context) -> str:
     token = context.get("csrf_token")
     if not token or token == "NOTPROVIDED":  # noqa: S105 — the tag's own sentinel
         return ""
-    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(token)}">'
+    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{_e(token)}">'
 
 
 @register.simple_tag(takes_context=True)
@@ -157,14 +182,14 @@ def ticket_timeline(context: template.Context, timeline: Sequence[Any]) -> SafeS
     if not timeline:
         nothing = _("Nothing has happened yet.")
         return mark_safe(  # noqa: S308 — a constant
-            f'<ol class="timeline">\n  <li class="empty">{escape(nothing)}</li>\n</ol>'
+            f'<ol class="timeline">\n  <li class="empty">{_e(nothing)}</li>\n</ol>'
         )
     ticket = context.get("ticket")
     may = context.get("may") or {}
     dates = _Dates()
     internal_label, split_label = _("internal"), _("Split into a new ticket")
-    internal = f" · <strong>{escape(internal_label)}</strong>"
-    billable, not_billable = escape(_("billable")), escape(_("not billable"))
+    internal = f" · <strong>{_e(internal_label)}</strong>"
+    billable, not_billable = _e(_("billable")), _e(_("not billable"))
     split = ""
     if may.get("split") and ticket is not None:
         split_before, split_after = _url_pattern("web:ticket_split", ticket.pk, _NUMBER)
@@ -172,44 +197,44 @@ def ticket_timeline(context: template.Context, timeline: Sequence[Any]) -> SafeS
             f'<form method="post" action="{split_before}{{pk}}{split_after}" class="inline">'
             f"{_csrf_field(context)}"
             '<button type="submit" class="small secondary">'
-            f"{escape(split_label)}</button></form>"
+            f"{_e(split_label)}</button></form>"
         )
     file_url = reverse("web:attachment", args=[_NUMBER, "FILENAME"])
     items = []
     for index, e in enumerate(timeline, start=1):
         parts = [
             f'<li class="{e.css}" id="event-{index}"><div class="meta">'
-            f"<strong>{escape(e.actor)}</strong> {escape(e.summary)} · {dates.cell(e.at)}"
+            f"<strong>{_e(e.actor)}</strong> {_e(e.summary)} · {dates.cell(e.at)}"
         ]
         channel = e.channel_label
         if channel:
-            parts.append(f" · {escape(channel)}")
+            parts.append(f" · {_e(channel)}")
         if e.internal:
             parts.append(internal)
         parts.append("</div>")
         if e.detail:
-            parts.append(f'<div class="detail">{escape(e.detail)}</div>')
+            parts.append(f'<div class="detail">{_e(e.detail)}</div>')
         comment = e.comment
         if comment is not None:
-            parts.append(f'<div class="body">{escape(comment.body)}</div>')
+            parts.append(f'<div class="body">{_e(comment.body)}</div>')
             if split and comment.pk:
                 parts.append(split.replace("{pk}", str(comment.pk)))
         entry = e.time_entry
         if entry is not None:
-            activity = f" · {escape(entry.activity.name)}" if entry.activity else ""
+            activity = f" · {_e(entry.activity.name)}" if entry.activity else ""
             parts.append(
                 f'<div class="detail muted">{dates.day(entry.date)}{activity} · '
                 f"{billable if entry.billable else not_billable}</div>"
             )
         attachment = e.attachment
         if attachment is not None:
-            href = escape(
+            href = _e(
                 file_url.replace(str(_NUMBER), str(attachment.pk)).replace(
                     "FILENAME", quote(attachment.filename, safe=_URL_SAFE)
                 )
             )
             parts.append(
-                f'<div class="detail"><a href="{href}" download>{escape(attachment.filename)}'
+                f'<div class="detail"><a href="{href}" download>{_e(attachment.filename)}'
                 f'</a> <span class="muted">({filesizeformat(attachment.size)})</span></div>'
             )
         parts.append("</li>")
@@ -232,7 +257,7 @@ def form_field(field: Any) -> SafeString:
     if field.use_fieldset:
         opening, closing = f"<fieldset><legend>{label}</legend>", "\n  </fieldset>"
     else:
-        opening, closing = f'<label for="{escape(field.id_for_label)}">{label}</label>', ""
+        opening, closing = f'<label for="{_e(field.id_for_label)}">{label}</label>', ""
     parts = [f'<div class="field{" field-error" if errors else ""}">\n  {opening}\n  {field}']
     if field.help_text:
         parts.append(f'\n  <p class="helptext">{conditional_escape(field.help_text)}</p>')
@@ -254,13 +279,13 @@ def queue_nav(services: Iterable[Any], current: Any = None) -> SafeString:
     label, heading = _("Queues"), _("Queues:")
     marked = ' aria-current="page"'
     links = " · ".join(
-        f'<a href="{before}{escape(s.slug)}{after}"'
-        f"{marked if s.pk == current_pk else ''}>{escape(s.name)}</a>"
+        f'<a href="{before}{_e(s.slug)}{after}"'
+        f"{marked if s.pk == current_pk else ''}>{_e(s.name)}</a>"
         for s in services
     )
     return mark_safe(  # noqa: S308 — every value is escaped
-        f'<nav class="queues" aria-label="{escape(label)}">\n'
-        f'  <span class="muted">{escape(heading)}</span>\n  {links}\n</nav>'
+        f'<nav class="queues" aria-label="{_e(label)}">\n'
+        f'  <span class="muted">{_e(heading)}</span>\n  {links}\n</nav>'
     )
 
 
@@ -279,10 +304,10 @@ def portal_table(tickets: Iterable[Any]) -> SafeString:
     """A requester's table of requests, newest first: number, subject, application, status,
     created, updated."""
     before, after = _url_pattern("web:portal_ticket", _NUMBER)
-    statuses = {value: escape(label) for value, label in Status.choices}
+    statuses = {value: _e(label) for value, label in Status.choices}
     dates = _Dates()
     head = "".join(
-        f'<th scope="col">{escape(label)}</th>'
+        f'<th scope="col">{_e(label)}</th>'
         for label in (
             _("Number"),
             _("Subject"),
@@ -298,20 +323,20 @@ def portal_table(tickets: Iterable[Any]) -> SafeString:
         application = t.application
         rows.append(
             f'<tr><td><a href="{href}">#{t.pk}</a></td>'
-            f'<td><a href="{href}">{escape(t.subject)}</a></td>'
+            f'<td><a href="{href}">{_e(t.subject)}</a></td>'
             + (
-                f"<td>{escape(application.name)}</td>"
+                f"<td>{_e(application.name)}</td>"
                 if application is not None
                 else '<td><span class="muted">—</span></td>'
             )
-            + f'<td><span class="status status-{escape(t.status)}">'
-            f"{statuses.get(t.status, escape(t.status))}</span></td>"
+            + f'<td><span class="status status-{_e(t.status)}">'
+            f"{statuses.get(t.status, _e(t.status))}</span></td>"
             f"<td>{dates.cell(t.created_at)}</td><td>{dates.cell(t.updated_at)}</td></tr>"
         )
     caption = _("My requests, newest first")
     return mark_safe(  # noqa: S308 — every value above is escaped
         '<div class="table-wrap">\n<table class="tickets">\n'
-        f'  <caption class="visually-hidden">{escape(caption)}</caption>\n'
+        f'  <caption class="visually-hidden">{_e(caption)}</caption>\n'
         f"  <thead>\n    <tr>{head}</tr>\n  </thead>\n"
         "  <tbody>\n" + "\n".join(rows) + "\n  </tbody>\n</table>\n</div>"
     )
@@ -328,8 +353,8 @@ def lazy_panel(context: template.Context, name: str) -> SafeString:
     page = reverse("web:ticket", args=[ticket.pk])
     show = _("Show the form")
     return mark_safe(  # noqa: S308 — URLs of our own, a translated label, escaped
-        f'<div class="panel-body" hx-get="{escape(url)}" '
+        f'<div class="panel-body" hx-get="{_e(url)}" '
         'hx-trigger="toggle from:closest details once" hx-swap="outerHTML">'
-        f'<a href="{escape(page)}?panel={escape(name)}#panel-{escape(name)}">'
-        f"{escape(show)}</a></div>"
+        f'<a href="{_e(page)}?panel={_e(name)}#panel-{_e(name)}">'
+        f"{_e(show)}</a></div>"
     )
