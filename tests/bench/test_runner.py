@@ -36,25 +36,69 @@ def test_the_report_puts_osit_and_the_peer_side_by_side(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "RESULTS", tmp_path)
     monkeypatch.setattr(runner, "HERE", tmp_path)
     page = {"path": "/", "median_ms": 10.0, "p95_ms": 12.0, "rps_c4": 300.0, "queries": 9}
-    (tmp_path / "osit-postgres-10000.json").write_text(
+    (tmp_path / "osit-postgres-100000.json").write_text(
         json.dumps(
             {
                 "db": "postgres",
-                "size": 10000,
-                "pages": {"queue": page},
+                "size": 100000,
+                "pages": {"queue": page, "ticket_5": {**page, "median_ms": 20.0}},
                 "api_create": {"median_ms": 5, "p95_ms": 9, "rps": 400},
                 "peak_rss_mb": 300,
             }
         )
     )
-    (tmp_path / "peer-postgres-10000.json").write_text(
-        json.dumps({"db": "postgres", "size": 10000, "pages": {"queue": {"median_ms": 234.0}}})
+    (tmp_path / "osit-postgres-1000000.json").write_text(
+        json.dumps(
+            {"db": "postgres", "size": 1000000, "pages": {"queue": {**page, "p95_ms": 31.0}}}
+        )
+    )
+    (tmp_path / "peer-postgres-100000.json").write_text(
+        json.dumps(
+            {
+                "db": "postgres",
+                "size": 100000,
+                "peer": "django-helpdesk 9.9",
+                "pages": {
+                    "queue": {"median_ms": 234.0, "queries": 80},
+                    "ticket_5": {"median_ms": 200.0, "queries": 40},
+                },
+                "api_create": {"rps": 20.0},
+                "peak_rss_mb": 500,
+            }
+        )
     )
     runner.write_report(None)
     report = (tmp_path / "RESULTS.md").read_text()
-    assert "## postgres, 10,000 tickets" in report
-    assert "| queue | 10.0 | 12.0 | 300.0 | 9 | 234.0 | 23× |" in report
-    assert "API create" in report
+    assert "## postgres, 100,000 tickets" in report
+    assert "| queue | 10.0 | 12.0 | 300.0 | 9 | 234.0 | 80 | 23.4× |" in report
+    assert "| API create (POST /tickets), tickets/s | 5 | 9 | 400 | | 20.0 | | 20.0× |" in report
+    assert "django-helpdesk 9.9" in report and "(peer: 500 MB)" in report
+    # Each target, met or missed, from the figures.
+    assert "- queue at 100k: 23.4× django-helpdesk's median (target ≥ 20×) — met" in report
+    assert "- ticket_5 at 100k: 10.0× django-helpdesk's median (target ≥ 20×) — missed" in report
+    assert "- queue at 1M: p95 31.0 ms (target ≤ 30 ms) — missed" in report
+    assert "- API create at 100,000: 400 tickets/s at concurrency 4 (target ≥ 300) — met" in report
+
+
+def test_the_peer_runs_at_its_sizes_only_when_asked(monkeypatch):
+    runner = load_runner()
+    calls = []
+    monkeypatch.setattr(
+        runner.subprocess,
+        "run",
+        lambda cmd, **kw: calls.append(cmd) or type("R", (), {"returncode": 0}),
+    )
+    for peer, size, expected in (
+        ("auto", 100000, 1),
+        ("auto", 1000000, 0),
+        ("no", 10000, 0),
+        ("yes", 1000000, 1),
+    ):
+        calls.clear()
+        args = type("A", (), {"peer": peer, "requests": 50, "concurrency": 4})
+        runner.run_peer("postgres", size, args)
+        assert len(calls) == expected, (peer, size)
+    assert calls[0][-6:] == ["--databases", "postgres", "--requests", "50", "--concurrency", "4"]
 
 
 @pytest.mark.slow
