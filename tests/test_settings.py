@@ -55,3 +55,33 @@ def test_database_urls():
         parse_database_url("mysql://x/y")
     with pytest.raises(ConfigError, match="no database name"):
         parse_database_url("postgres://host/")
+
+
+@pytest.mark.parametrize(("value", "prepared"), [(None, True), ("0", False), ("yes", True)])
+def test_postgresql_statements_are_prepared_unless_turned_off(
+    monkeypatch, tmp_path, value, prepared
+):
+    # Settings are read in a fresh interpreter: the test process's own are already loaded.
+    import json
+    import subprocess
+    import sys
+
+    env = {
+        "OSIT_DATA_DIR": str(tmp_path),
+        "OSIT_DATABASE_URL": "postgres://u@db.example.org:5432/osit",
+        "OSIT_SECRET_KEY": "x" * 40,
+        "PATH": "/usr/bin:/bin",
+    }
+    if value is not None:
+        env["OSIT_DB_PREPARED_STATEMENTS"] = value
+    code = (
+        "import json, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'osit.settings';"
+        "from django.conf import settings;"
+        "print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    options = json.loads(out.stdout)
+    assert options["server_side_binding"] is prepared
+    assert options.get("prepare_threshold") == (5 if prepared else None)

@@ -75,6 +75,7 @@ if _db.engine.endswith("sqlite3"):
         }
     }
 else:
+    _prepare = env_bool("OSIT_DB_PREPARED_STATEMENTS", True)
     DATABASES = {
         "default": {
             "ENGINE": _db.engine,
@@ -83,7 +84,15 @@ else:
             "PASSWORD": _db.password,
             "HOST": _db.host,
             "PORT": _db.port,
-            "OPTIONS": _db.options or {},
+            # Server-side binding lets psycopg prepare a statement after a few runs on a kept
+            # connection, so PostgreSQL plans it once: the ticket page's query with six joins
+            # spent 2.8 ms planning and 0.25 ms running (issue 5). Off behind a pooler that
+            # cannot keep prepared statements (PgBouncer in transaction mode).
+            "OPTIONS": {
+                "server_side_binding": _prepare,
+                **({"prepare_threshold": 5} if _prepare else {}),
+                **(_db.options or {}),
+            },
             "CONN_MAX_AGE": env_int("OSIT_DB_CONN_MAX_AGE", 60, minimum=0),
             "CONN_HEALTH_CHECKS": True,
         }
