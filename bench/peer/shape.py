@@ -26,11 +26,13 @@ The shape, mapped onto django-helpdesk's model:
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 END = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 SPAN = timedelta(days=3 * 365)
@@ -48,87 +50,19 @@ OPEN, REOPENED, RESOLVED, CLOSED, DUPLICATE = 1, 2, 3, 4, 5
 OPEN_STATUSES = (OPEN, REOPENED)
 STATUS_NAMES = {1: "Open", 2: "Reopened", 3: "Resolved", 4: "Closed", 5: "Duplicate"}
 
-QUEUE_NAMES = [
-    "Service desk",
-    "Network",
-    "Systems",
-    "Monitoring",
-    "Accounting",
-    "Cloud",
-    "Certificates & authentication",
-    "Application developers",
-    "Databases",
-    "Storage",
-    "Workstations",
-    "Telephony",
-    "Security",
-    "Identity",
-    "Printing",
-    "Web hosting",
-    "ERP team",
-    "Data platform",
-    "Mail",
-    "Facilities IT",
-]
-# The same vocabulary as OSIT's generator, so a search for "printer" finds a similar share.
-NOUNS = [
-    "login",
-    "VPN",
-    "printer",
-    "payslip",
-    "report",
-    "dashboard",
-    "backup",
-    "mailbox",
-    "certificate",
-    "database",
-    "disk",
-    "invoice",
-    "export",
-    "badge",
-    "laptop",
-    "Wi-Fi",
-    "calendar",
-    "share",
-    "licence",
-    "password",
-    "screen",
-    "API",
-    "job",
-    "queue",
-    "cluster",
-    "firewall",
-    "DNS",
-    "proxy",
-]
-PROBLEMS = [
-    "does not work",
-    "is very slow",
-    "fails with an error",
-    "times out",
-    "shows a blank page",
-    "refuses my password",
-    "is unavailable",
-    "gives wrong figures",
-    "crashes at start-up",
-    "cannot be reached",
-    "asks for a new feature",
-    "must be renewed",
-]
-SENTENCES = [
-    "Since this morning the {n} {p}.",
-    "Users on the second floor report that the {n} {p}.",
-    "I restarted the {n} service; it still {p}.",
-    "The log shows a timeout on the {n}.",
-    "Could you check the {n} configuration?",
-    "Workaround given: use the backup {n} for now.",
-    "The {n} was patched last night.",
-    "It happens only on Mondays, when the {n} is busy.",
-    "We are waiting for the supplier about the {n}.",
-    "Error code 0x{code:04X} on the {n}.",
-    "Tested again: the {n} works for me now.",
-    "Escalated to the vendor; case {code}.",
-]
+# The same vocabulary as OSIT's generator, so a search for "printer" finds a similar share;
+# read from its file because the peer's environment has no OSIT to import.
+_spec = importlib.util.spec_from_file_location(
+    "osit_bench_words", Path(__file__).resolve().parents[2] / "src" / "osit" / "bench" / "words.py"
+)
+_words = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_words)
+QUEUE_NAMES, NOUNS, PROBLEMS, SENTENCES = (
+    _words.SERVICE_NAMES,
+    _words.NOUNS,
+    _words.PROBLEMS,
+    _words.SENTENCES,
+)
 # OSIT's active statuses (new 25, open 45, pending customer 12, resolved 12; pending decision
 # only for enhancements) onto django-helpdesk's: new/open → Open, pending → Open on hold,
 # a tenth of the open ones Reopened, resolved → Resolved.

@@ -31,6 +31,7 @@ from django.db import connection, models, transaction
 
 from osit.audit.chain import compute_hash
 from osit.audit.models import ChainHead, Event
+from osit.bench.words import NOUNS, PROBLEMS, SENTENCES, SERVICE_NAMES
 from osit.directory import actions as d
 from osit.directory.models import Application, Organisation, Service, User
 from osit.tickets.choices import Channel, Criticality, Severity, Status, Visibility, WatcherKind
@@ -49,86 +50,6 @@ N_AGENTS = 300
 N_REQUESTERS = 20_000
 N_ORGANISATIONS = 200
 
-SERVICE_NAMES = [
-    "Service desk",
-    "Network",
-    "Systems",
-    "Monitoring",
-    "Accounting",
-    "Cloud",
-    "Certificates & authentication",
-    "Application developers",
-    "Databases",
-    "Storage",
-    "Workstations",
-    "Telephony",
-    "Security",
-    "Identity",
-    "Printing",
-    "Web hosting",
-    "ERP team",
-    "Data platform",
-    "Mail",
-    "Facilities IT",
-]
-NOUNS = [
-    "login",
-    "VPN",
-    "printer",
-    "payslip",
-    "report",
-    "dashboard",
-    "backup",
-    "mailbox",
-    "certificate",
-    "database",
-    "disk",
-    "invoice",
-    "export",
-    "badge",
-    "laptop",
-    "Wi-Fi",
-    "calendar",
-    "share",
-    "licence",
-    "password",
-    "screen",
-    "API",
-    "job",
-    "queue",
-    "cluster",
-    "firewall",
-    "DNS",
-    "proxy",
-]
-PROBLEMS = [
-    "does not work",
-    "is very slow",
-    "fails with an error",
-    "times out",
-    "shows a blank page",
-    "refuses my password",
-    "is unavailable",
-    "gives wrong figures",
-    "crashes at start-up",
-    "cannot be reached",
-    "asks for a new feature",
-    "must be renewed",
-]
-SENTENCES = [
-    "Since this morning the {n} {p}.",
-    "Users on the second floor report that the {n} {p}.",
-    "I restarted the {n} service; it still {p}.",
-    "The log shows a timeout on the {n}.",
-    "Could you check the {n} configuration?",
-    "Workaround given: use the backup {n} for now.",
-    "The {n} was patched last night.",
-    "It happens only on Mondays, when the {n} is busy.",
-    "We are waiting for the supplier about the {n}.",
-    "Error code 0x{code:04X} on the {n}.",
-    "Tested again: the {n} works for me now.",
-    "Escalated to the vendor; case {code}.",
-]
 STATUS_ACTIVE = [
     (Status.NEW, 25),
     (Status.OPEN, 45),

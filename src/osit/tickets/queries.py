@@ -38,7 +38,8 @@ SORTS: dict[str, tuple[str, ...]] = {
 DEFAULT_SORT = "priority"
 
 _USER_COLUMNS = ("username", "first_name", "last_name")
-TABLE_FIELDS = (
+# The columns of a table row, in TableRow's order (requester and owner as their three names).
+ROW_FIELDS = (
     "id",
     "subject",
     "priority",
@@ -50,9 +51,9 @@ TABLE_FIELDS = (
     *(f"owner__{f}" for f in _USER_COLUMNS),
     "service__slug",
     "service__name",
-    "application__slug",
     "application__name",
 )
+TABLE_FIELDS = (*ROW_FIELDS, "application__slug")
 
 
 @dataclass(frozen=True)
@@ -135,20 +136,7 @@ def table_rows(queryset: QuerySet[Ticket]) -> list[TableRow]:
         service_slug,
         service_name,
         application_name,
-    ) in queryset.values_list(
-        "id",
-        "subject",
-        "priority",
-        "status",
-        "created_at",
-        "updated_at",
-        "closed_at",
-        *(f"requester__{f}" for f in _USER_COLUMNS),
-        *(f"owner__{f}" for f in _USER_COLUMNS),
-        "service__slug",
-        "service__name",
-        "application__name",
-    ):
+    ) in queryset.values_list(*ROW_FIELDS):
         rows.append(
             TableRow(
                 pk,
