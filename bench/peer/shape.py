@@ -57,12 +57,7 @@ _spec = importlib.util.spec_from_file_location(
 )
 _words = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_words)
-QUEUE_NAMES, NOUNS, PROBLEMS, SENTENCES = (
-    _words.SERVICE_NAMES,
-    _words.NOUNS,
-    _words.PROBLEMS,
-    _words.SENTENCES,
-)
+QUEUE_NAMES, NOUNS, PROBLEMS = _words.SERVICE_NAMES, _words.NOUNS, _words.PROBLEMS
 # OSIT's active statuses (new 25, open 45, pending customer 12, resolved 12; pending decision
 # only for enhancements) onto django-helpdesk's: new/open → Open, pending → Open on hold,
 # a tenth of the open ones Reopened, resolved → Resolved.
@@ -155,13 +150,7 @@ class Generator:
         return max(range(N_QUEUES), key=lambda i: self.weights[i])
 
     def _text(self) -> str:
-        rng = self.rng
-        return " ".join(
-            rng.choice(SENTENCES).format(
-                n=rng.choice(NOUNS), p=rng.choice(PROBLEMS), code=rng.randrange(65536)
-            )
-            for _ in range(rng.randint(1, 3))
-        )
+        return _words.text(self.rng)
 
     def _secret(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))

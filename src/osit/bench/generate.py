@@ -31,7 +31,8 @@ from django.db import connection, models, transaction
 
 from osit.audit.chain import compute_hash
 from osit.audit.models import ChainHead, Event
-from osit.bench.words import NOUNS, PROBLEMS, SENTENCES, SERVICE_NAMES
+from osit.bench import words
+from osit.bench.words import NOUNS, PROBLEMS, SERVICE_NAMES
 from osit.directory import actions as d
 from osit.directory.models import Application, Organisation, Service, User
 from osit.tickets.choices import Channel, Criticality, Severity, Status, Visibility, WatcherKind
@@ -351,13 +352,7 @@ class Generator:
         self.start = END - SPAN
 
     def _text(self) -> str:
-        rng = self.rng
-        return " ".join(
-            rng.choice(SENTENCES).format(
-                n=rng.choice(NOUNS), p=rng.choice(PROBLEMS), code=rng.randrange(65536)
-            )
-            for _ in range(rng.randint(1, 3))
-        )
+        return words.text(self.rng)
 
     def _event(
         self,

@@ -5,6 +5,10 @@ peer's (``bench/peer/shape.py``, which runs where OSIT is not installed) share t
 for a word finds a similar share of tickets in both.
 """
 
+from __future__ import annotations
+
+import random
+
 SERVICE_NAMES = [
     "Service desk",
     "Network",
@@ -85,3 +89,13 @@ SENTENCES = [
     "Tested again: the {n} works for me now.",
     "Escalated to the vendor; case {code}.",
 ]
+
+
+def text(rng: random.Random) -> str:
+    """One to three sentences about a thing that fails, drawn from ``rng``."""
+    return " ".join(
+        rng.choice(SENTENCES).format(
+            n=rng.choice(NOUNS), p=rng.choice(PROBLEMS), code=rng.randrange(65536)
+        )
+        for _ in range(rng.randint(1, 3))
+    )

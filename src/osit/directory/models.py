@@ -51,6 +51,15 @@ class Site(models.Model):
         return self.name
 
 
+# The columns a person's display name is made of, for queries that read rows, not users.
+NAME_FIELDS = ("username", "first_name", "last_name")
+
+
+def display_name(username: str, first_name: str | None, last_name: str | None) -> str:
+    """What ``User.display_name`` shows, from the three columns: full name, else user name."""
+    return f"{first_name or ''} {last_name or ''}".strip() or username
+
+
 class User(AbstractUser):
     """A person: requester or agent. Roles are the Django groups the user belongs to."""
 
@@ -82,7 +91,7 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.get_full_name() or self.username
+        return display_name(self.username, self.first_name, self.last_name)
 
     # Role and service membership are read on every request by the policy; cache them per
     # instance (request.user lives for one request) so a page costs one query for both, not N.

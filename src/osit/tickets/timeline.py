@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from osit.audit.models import Event
-from osit.directory.models import Application, Service, User
+from osit.directory.models import Application, Service, User, display_name
 from osit.tickets import lifecycle
 from osit.tickets.choices import Channel, Criticality, Severity, WatcherKind
 from osit.tickets.models import Attachment, Comment, Ticket, TimeEntry
@@ -237,7 +237,7 @@ def _names_for(events: Iterable[Event]) -> _Names:
     names = _Names(users={}, services={}, applications={})
     for kind, key, pk, first, last in people.union(units, apps, all=True):
         if kind == "u":
-            names.users[key] = (pk, f"{first} {last}".strip() or key)
+            names.users[key] = (pk, display_name(key, first, last))
         elif kind == "s":
             names.services[key] = first
         else:

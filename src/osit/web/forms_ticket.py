@@ -10,12 +10,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from osit.directory.models import Application, Service, User
+from osit.directory.models import NAME_FIELDS, Application, Service, User, display_name
 from osit.tickets import lifecycle
 from osit.tickets.actions import Upload
 from osit.tickets.choices import Criticality, Severity, Status, Visibility, WatcherKind
 from osit.tickets.models import ActivityType, LinkKind, Ticket
-from osit.web.forms_util import PERSON_FIELDS, RowChoiceField, person_label
+from osit.web.forms_util import RowChoiceField
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -171,8 +171,8 @@ class AssignForm(_TicketForm):
 
     owner = RowChoiceField(
         label=_("Owner"),
-        label_fields=PERSON_FIELDS,
-        label_of=person_label,
+        label_fields=NAME_FIELDS,
+        label_of=display_name,
         queryset=User.objects.none(),
         required=False,
         empty_label=_("— nobody —"),

@@ -33,14 +33,6 @@ def _name(name: str) -> str:
     return name
 
 
-def person_label(username: str, first_name: str, last_name: str) -> str:
-    """``User.display_name`` from the three columns."""
-    return f"{first_name} {last_name}".strip() or username
-
-
-PERSON_FIELDS = ("username", "first_name", "last_name")
-
-
 class RowChoiceField(forms.ModelChoiceField):
     """A ``ModelChoiceField`` whose menu is read as rows of ``label_fields`` (default: the name).
 
