@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from osit.tickets import actions
+from osit.tickets import actions, queries
 from osit.tickets.models import Ticket, Watcher
 from tests.conftest import PASSWORD
 from tests.web.conftest import assert_same_query_count, count_queries, login
@@ -227,6 +227,31 @@ def test_paging_with_next_and_previous_links(client, personas, make_ticket, sett
     assert "Previous page" in last.content.decode()
     assert "Next page" not in last.content.decode()
     assert "12 tickets" in page
+
+
+@pytest.mark.parametrize("sort", ["owner", "-owner", "service", "priority", "-updated"])
+def test_pages_sorted_by_any_column_show_each_ticket_once_in_order(
+    client, personas, make_ticket, settings, sort
+):
+    # A page is chosen by number first, then joined to its names (issue 5): paging by a
+    # joined column (owner, service) must still walk the whole list in the listed order.
+    made = [make_ticket(subject=f"ticket {i}") for i in range(8)]
+    for ticket in made[::3]:
+        actions.take(ticket, actor=personas.tom, channel="web")
+    login(client, personas.olivia)
+    ordering = queries.parse_sort(sort).ordering
+    expected = list(
+        Ticket.objects.filter(service=personas.appdev)
+        .exclude(status="closed")
+        .order_by(*ordering)
+        .values_list("pk", flat=True)
+    )
+    settings.OSIT_PAGE_SIZE = 3
+    paged = []
+    for page in (1, 2, 3):
+        paged += numbers(get(client, "queue", "appdev", sort=sort, page=page))
+    assert len(expected) == 8
+    assert paged == expected
 
 
 def _make_many(make_ticket, personas, n):

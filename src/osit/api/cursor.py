@@ -76,7 +76,11 @@ def page(
     qs = ordering.apply(queryset)
     if cursor:
         qs = qs.filter(ordering.after(decode(ordering, cursor)))
-    rows = list(qs[: limit + 1])
+    # A deferred join: the page's rows are chosen by a subquery that reads only the ordering's
+    # index, then only they are joined to what the output shows. Joined first, PostgreSQL hashes
+    # every user to sort a list it then cuts to one page (26 ms of a 27 ms query, issue 5).
+    window = qs.values("pk")[: limit + 1]
+    rows = list(ordering.apply(queryset).filter(pk__in=window))
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (encode(ordering, rows[-1]) if more and rows else None)
