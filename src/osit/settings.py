@@ -127,7 +127,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "osit.web.sessions.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -172,7 +172,10 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# The session, its user, their roles and services and the header's unread count are read in one
+# statement (osit.web.sessions); the backend is Django's model backend answered from it.
+SESSION_ENGINE = "osit.web.sessions"
+AUTHENTICATION_BACKENDS = ["osit.web.sessions.SessionUserBackend"]
 
 # --- Internationalisation ----------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -820,7 +820,9 @@ def test_deep_nesting_is_cut_not_crashed():
     ).encode()
     started = time.perf_counter()
     parsed = parse_message(raw)
-    assert time.perf_counter() - started < 10
+    # Not a speed test (about 3 s on the 2-core CI machine, 10+ s when it is busy): it fails
+    # only if the parse hangs or goes quadratic (minutes at this depth).
+    assert time.perf_counter() - started < 60
     assert parsed.defects
 
 

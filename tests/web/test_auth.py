@@ -241,6 +241,7 @@ def test_notifications_newest_first_and_marked_read(client, personas, make_ticke
     assert "not for tom" not in page
     assert page.count("<strong>new</strong>") == 2
     assert f'href="/tickets/{ticket.pk}/"' in page
+    assert '<span class="badge">' not in page  # read now: the header says so at once
     assert not Notification.objects.filter(user=personas.tom, read_at__isnull=True).exists()
     assert Notification.objects.filter(user=personas.nina, read_at__isnull=True).exists()
     again = client.get(reverse("web:notifications")).content.decode()

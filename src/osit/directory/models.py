@@ -85,6 +85,9 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
         indexes = [models.Index(fields=["email"], name="user_email_idx")]
 
+    # The header's count of unread notifications, when the web session read it with the user.
+    unread_notifications: int | None = None
+
     def __str__(self) -> str:
         full = self.get_full_name()
         return full or self.username
@@ -124,6 +127,12 @@ class User(AbstractUser):
         """Set ``role_names`` from the names of the user's groups, read by the caller in the
         query that fetched the user (the API's token lookup), instead of a query of its own."""
         self.__dict__["role_names"] = self._role_names_from(group_names)
+
+    def prime_membership(self, group_names: Iterable[str], service_ids: Iterable[int]) -> None:
+        """Set ``role_names`` and ``service_ids``, read by the caller in the query that fetched
+        the user (the web session's one statement, ``osit.web.sessions``)."""
+        self.__dict__["role_names"] = self._role_names_from(group_names)
+        self.__dict__["service_ids"] = frozenset(service_ids)
 
     @cached_property
     def service_ids(self) -> frozenset[int]:

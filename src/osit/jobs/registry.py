@@ -68,6 +68,15 @@ def purge_idempotency_keys() -> str:
     return f"purged {deleted} idempotency key(s)" if deleted else ""
 
 
+def purge_expired_sessions() -> str:
+    from django.utils import timezone
+
+    from osit.web.models import WebSession
+
+    deleted, _ = WebSession.objects.filter(expire_date__lt=timezone.now()).delete()
+    return f"purged {deleted} expired session(s)" if deleted else ""
+
+
 def _hourly() -> float:
     return 3600.0
 
@@ -77,4 +86,5 @@ JOBS: dict[str, Job] = {
     "deliver_outbox": Job("deliver_outbox", deliver_outbox, _tick),
     "poll_imap": Job("poll_imap", poll_imap, _tick),
     "purge_idempotency_keys": Job("purge_idempotency_keys", purge_idempotency_keys, _hourly),
+    "purge_expired_sessions": Job("purge_expired_sessions", purge_expired_sessions, _hourly),
 }

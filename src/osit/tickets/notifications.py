@@ -20,6 +20,8 @@ def notifications_for(user: User) -> QuerySet[Notification]:
 
 def mark_notifications_read(user: User) -> int:
     """Mark every unread notification of ``user`` read now; return how many were unread."""
-    return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).update(
+    marked = Notification.objects.filter(user_id=user.pk, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+    user.unread_notifications = 0  # the count read with the session, for this page's header
+    return marked

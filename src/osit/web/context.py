@@ -18,6 +18,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
 
     def unread() -> int:
         # Lazy: evaluated only by pages that render the header, and once however often used.
+        if not counted and user.unread_notifications is not None:
+            counted.append(user.unread_notifications)  # read with the session
         if not counted:
             counted.append(Notification.objects.filter(user=user, read_at__isnull=True).count())
         return counted[0]
