@@ -287,6 +287,35 @@ def test_visible_active_is_visible_tickets_narrowed_for_every_slice(personas, wo
         ), narrowing
 
 
+@pytest.mark.parametrize("who", ["alice", "bob", "olivia", "tom", "nina", "max", "ada"])
+def test_sees_by_role_never_vouches_for_an_invisible_ticket(personas, world, who, fresh_user):
+    # get_ticket_for and links_of trust sees_by_role without a query; it must never say yes to
+    # a ticket visible_tickets leaves out, and get_ticket_for must answer exactly as
+    # visible_tickets does, through links (watcher, co-requester) and sharing too.
+    from osit.tickets.policy import sees_by_role
+
+    take(world.bob_net, actor=personas.nina, channel="web")
+    add_watcher(world.alice_net, actor=personas.max, channel="web", user=personas.tom, kind="cc")
+    world.bob_app.extra_requesters.add(personas.alice)
+    personas.bob.organisation.share_tickets = True
+    personas.bob.organisation.save()
+    user = fresh_user(personas.by_role(who))
+    visible = _visible(user)
+    vouched = 0
+    for name in ALL:
+        ticket = Ticket.objects.get(pk=getattr(world, name).pk)
+        if sees_by_role(user, ticket):
+            vouched += 1
+            assert ticket.pk in visible, name
+        if ticket.pk in visible:
+            assert get_ticket_for(fresh_user(user), ticket.pk).pk == ticket.pk, name
+        else:
+            with pytest.raises(NotFound):
+                get_ticket_for(fresh_user(user), ticket.pk)
+    # Each persona sees some tickets by role alone (requesters: their own).
+    assert vouched > 0
+
+
 def test_visible_active_refuses_the_closed_status(personas):
     from osit.tickets.policy import visible_active
 

@@ -87,7 +87,7 @@ def _fields_as(**names: str) -> Iterator[None]:
 
 def _fetch(request: HttpRequest, number: int) -> Ticket:
     user = request.auth
-    return get_ticket_for(user, number, queryset=tickets_for_output(visible_tickets(user)))
+    return get_ticket_for(user, number, shape=tickets_for_output)
 
 
 def _fresh(ticket: Ticket) -> dict[str, Any]:

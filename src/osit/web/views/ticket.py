@@ -85,9 +85,7 @@ def _ticket_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     def wrapper(request: HttpRequest, number: int, **kwargs: Any) -> HttpResponse:
         user = request.user
         try:
-            ticket = get_ticket_for(
-                user, number, queryset=visible_tickets(user).select_related(*_RELATED)
-            )
+            ticket = get_ticket_for(user, number, shape=lambda qs: qs.select_related(*_RELATED))
         except NotFound as exc:
             return render_domain_error(request, exc)
         if ticket.pk != int(number) and request.method in ("GET", "HEAD"):
