@@ -12,7 +12,13 @@ from django.urls import reverse
 from osit.tickets import actions
 from osit.tickets.models import ActivityType, Ticket, Watcher
 from osit.tickets.timeline import build_timeline
-from tests.web.conftest import assert_max_queries, assert_same_query_count, count_queries, login
+from tests.web.conftest import (
+    assert_max_queries,
+    assert_same_query_count,
+    count_queries,
+    format_queries,
+    login,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -591,20 +597,30 @@ def test_a_requester_reply_that_reopens_shows_once_on_the_agent_page(client, per
 
 
 def test_the_page_costs_the_same_queries_whatever_its_history_names(client, personas, make_ticket):
-    # The names of the people, services and applications events mention are read in one query
-    # whether the history mentions none, some or all of them.
-    plain, busy = make_ticket(), make_ticket()
-    actions.assign(busy, actor=personas.tom, channel="web", owner=personas.tom)
-    actions.classify(busy, actor=personas.tom, channel="web", application=personas.payroll)
+    # The names of the people, services and applications events mention come from the ticket
+    # itself when it has them (its requester, owner, service, application: no query), and the
+    # others in one query whether the history mentions one or many of them.
+    plain, busy, busier = make_ticket(), make_ticket(), make_ticket()
+    for ticket in (plain, busy, busier):
+        actions.assign(ticket, actor=personas.tom, channel="web", owner=personas.tom)
     actions.add_watcher(busy, actor=personas.tom, channel="web", user=personas.bob, kind="cc")
+    for user in (personas.bob, personas.nina, personas.olivia):
+        actions.add_watcher(busier, actor=personas.tom, channel="web", user=user, kind="cc")
+    actions.classify(busier, actor=personas.tom, channel="web", application=personas.router)
+    actions.classify(busier, actor=personas.tom, channel="web", application=personas.payroll)
     login(client, personas.max)
     page(client, plain)
     with count_queries() as first:
-        page(client, plain)
+        text = page(client, plain)
+    assert personas.tom.display_name in text and personas.payroll.name in text
     with count_queries() as second:
         text = page(client, busy)
-    assert personas.payroll.name in text and personas.tom.display_name in text
-    assert_same_query_count(first, second)
+    assert personas.bob.display_name in text
+    with count_queries() as third:
+        text = page(client, busier)
+    assert personas.router.name in text and personas.olivia.display_name in text
+    assert len(second) == len(first) + 1, format_queries(second)
+    assert_same_query_count(second, third)
 
 
 # --- panels loaded when opened ------------------------------------------------------------------

@@ -170,7 +170,7 @@ def build_timeline(ticket: Ticket, *, include_internal: bool) -> list[Entry]:
                 "activity", "technician"
             )
         }
-    names = _names_for(event_list)
+    names = _names_for(event_list, _names_in_hand(ticket))
 
     entries: list[Entry] = []
     used_comments: set[int] = set()
@@ -197,7 +197,30 @@ def build_timeline(ticket: Ticket, *, include_internal: bool) -> list[Entry]:
     return entries
 
 
-def _names_for(events: Iterable[Event]) -> _Names:
+def _names_in_hand(ticket: Ticket) -> _Names:
+    """The names the ticket's already loaded relations give (its requester, owner, service and
+    application): most histories name nothing else, and then need no query for names."""
+    names = _Names(users={}, services={}, applications={})
+    model = type(ticket)
+    for relation in ("requester", "owner"):
+        if getattr(model, relation).is_cached(ticket):
+            person = getattr(ticket, relation)
+            if person is not None and not person.get_deferred_fields() & {
+                "first_name",
+                "last_name",
+            }:
+                names.users[person.username] = (
+                    person.pk,
+                    display_name(person.username, person.first_name, person.last_name),
+                )
+    if model.service.is_cached(ticket) and ticket.service is not None:
+        names.services[ticket.service.slug] = ticket.service.name
+    if model.application.is_cached(ticket) and ticket.application is not None:
+        names.applications[ticket.application.slug] = ticket.application.name
+    return names
+
+
+def _names_for(events: Iterable[Event], known: _Names) -> _Names:
     usernames: set[str] = set()
     services: set[str] = set()
     applications: set[str] = set()
@@ -218,6 +241,12 @@ def _names_for(events: Iterable[Event]) -> _Names:
                 applications.add(data["application"])
         elif event.kind == "field_changed" and data.get("field") == "application":
             applications.update(v for v in (data.get("old"), data.get("new")) if v)
+    usernames -= known.users.keys()
+    services -= known.services.keys()
+    applications -= known.applications.keys()
+    names = known
+    if not (usernames or services or applications):
+        return names
     # One query whatever the history holds (the impossible name "" keeps every part valid).
     people = (
         User.objects.filter(username__in=sorted(usernames) or [""])
@@ -234,7 +263,6 @@ def _names_for(events: Iterable[Event]) -> _Names:
         .order_by()
         .values_list(Value("a"), "slug", Value(0), "name", Value(""))
     )
-    names = _Names(users={}, services={}, applications={})
     for kind, key, pk, first, last in people.union(units, apps, all=True):
         if kind == "u":
             names.users[key] = (pk, display_name(key, first, last))
