@@ -112,6 +112,15 @@ def test_merge_redirects_to_the_survivor_and_the_old_number_follows(login_as, ma
     assert verify()[1] == []
 
 
+def test_merges_of_merges_are_all_listed_on_the_last_survivor(login_as, make_ticket, personas):
+    first, second, last, other = make_ticket(), make_ticket(), make_ticket(), make_ticket()
+    links.merge(first, actor=personas.tom, channel="web", into=second.pk)
+    links.merge(second, actor=personas.tom, channel="web", into=last.pk)
+    client = login_as("tom")
+    assert f"Merged here: #{first.pk}, #{second.pk}" in page(client, last.pk)
+    assert "Merged here" not in page(client, other.pk)
+
+
 def test_a_requester_following_a_merged_number_reaches_the_survivor_in_the_portal(
     client, make_ticket, personas
 ):

@@ -270,23 +270,32 @@ def _render(
         panels[open_panel] = form
     include_internal = perms[Action.READ_INTERNAL]
     linked = links_of(ticket, visible_to=user)
+    timeline = build_timeline(ticket, include_internal=include_internal)
     context: dict[str, Any] = {
         "ticket": ticket,
         "may": perms,
         "panels": panels,
         "open_panel": open_panel,
         "page_error": page_error,
-        "timeline": build_timeline(ticket, include_internal=include_internal),
+        "timeline": timeline,
         "include_internal": include_internal,
         **_watchers(ticket),
         "time_spent": format_minutes(ticket.time_spent_minutes),
         "can_take": perms[Action.TAKE],
         "links": linked,
         "blocked_by": _blocked_by(linked),
-        "merged_from": list(ticket.merged_from.order_by("id").values_list("id", flat=True)),
+        "merged_from": _merged_from(ticket, timeline, complete=include_internal),
         "nav_active": f"queue:{ticket.service.slug}" if ticket.service else "",
     }
     return render(request, "osit/ticket/detail.html", context, status=status)
+
+
+def _merged_from(ticket: Ticket, timeline: list[Any], *, complete: bool) -> list[int]:
+    """The numbers of the tickets merged into this one. Every merge into a ticket writes a
+    "merged" event in its history, so a complete timeline without one needs no query."""
+    if complete and not any(entry.kind in ("merged", "merged_in") for entry in timeline):
+        return []
+    return list(ticket.merged_from.order_by("id").values_list("id", flat=True))
 
 
 @require_GET
