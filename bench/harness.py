@@ -157,6 +157,18 @@ def machine() -> str:
     return f"{os.cpu_count()} CPU ({cpu}), {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
+def cpu_speed_s() -> float:
+    """Seconds this Python takes for 10 million additions, best of three: how fast the machine
+    is right now. A virtual machine's speed drifts (1.7× within one session here), so every
+    result records it, and only figures taken at the same speed are compared."""
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t0)
+    return round(best, 2)
 
 
 LOCK_PATH = Path(os.environ.get("OSIT_BENCH_LOCK", "/tmp/osit-bench.lock"))

@@ -45,6 +45,7 @@ def test_the_report_puts_osit_and_the_peer_side_by_side(tmp_path, monkeypatch):
                 "api_create": {"median_ms": 5, "p95_ms": 9, "rps": 400},
                 "peak_rss_mb": 300,
                 "measured_at": "2026-12-01 12:00",
+                "cpu_loop_s": 0.92,
             }
         )
     )
@@ -72,8 +73,12 @@ def test_the_report_puts_osit_and_the_peer_side_by_side(tmp_path, monkeypatch):
     report = (tmp_path / "RESULTS.md").read_text()
     assert "## postgres, 100,000 tickets" in report
     # When each figure was taken: results kept from an earlier run say so.
-    assert "Measured 2026-12-01 12:00 UTC; the peer in an earlier run (date not recorded)." in report
-    assert "## postgres, 1,000,000 tickets\n\nMeasured in an earlier run (date not recorded)." in report
+    assert (
+        "Measured 2026-12-01 12:00 UTC (CPU check: 0.92 s); the peer in an earlier run "
+        "(date not recorded)." in report
+    )
+    earlier = "Measured in an earlier run (date not recorded)."
+    assert f"## postgres, 1,000,000 tickets\n\n{earlier}" in report
     assert "| queue | 10.0 | 12.0 | 300.0 | 9 | 234.0 | 80 | 23.4× |" in report
     assert "| API create (POST /tickets), tickets/s | 5 | 9 | 400 | | 20.0 | | 20.0× |" in report
     assert "django-helpdesk 9.9" in report and "(peer: 500 MB)" in report
