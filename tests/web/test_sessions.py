@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -142,3 +143,15 @@ def test_expired_sessions_are_purged_by_the_hourly_job(client, personas):
     WebSession.objects.update(expire_date=timezone.now() - timedelta(minutes=1))
     assert JOBS["purge_expired_sessions"].run() == "purged 1 expired session(s)"
     assert not WebSession.objects.exists()
+
+
+def test_clearsessions_deletes_expired_web_sessions(client, personas):
+    from django.core.management import call_command
+
+    login(client, personas.tom)
+    login(Client(), personas.nina)
+    WebSession.objects.filter(user=personas.tom).update(
+        expire_date=timezone.now() - timedelta(minutes=1)
+    )
+    call_command("clearsessions")
+    assert list(WebSession.objects.values_list("user__username", flat=True)) == ["nina"]
