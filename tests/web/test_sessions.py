@@ -22,6 +22,13 @@ from tests.web.conftest import count_queries, format_queries, login
 pytestmark = pytest.mark.django_db
 
 
+def assert_sent_to_login(client):
+    """The next agent page treats the browser as a visitor: off to the login page."""
+    response = client.get(reverse("web:mine"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("web:login"))
+
+
 def _log_in_with_the_form(client, user):
     response = client.post(reverse("web:login"), {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302, response.content.decode()[:500]
@@ -87,18 +94,14 @@ def test_a_deactivated_user_is_logged_out_at_the_next_page(client, personas):
     assert client.get(reverse("web:mine")).status_code == 200
     personas.tom.is_active = False
     personas.tom.save(update_fields=["is_active"])
-    response = client.get(reverse("web:mine"))
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("web:login"))
+    assert_sent_to_login(client)
 
 
 def test_a_password_changed_elsewhere_ends_other_sessions(client, personas):
     login(client, personas.tom)
     personas.tom.set_password("another long passphrase 42")
     personas.tom.save(update_fields=["password"])
-    response = client.get(reverse("web:mine"))
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("web:login"))
+    assert_sent_to_login(client)
 
 
 def test_deleting_a_user_deletes_their_sessions(client, personas):
@@ -115,16 +118,12 @@ def test_an_expired_session_is_a_visitor(client, personas):
     WebSession.objects.filter(session_key=client.cookies["sessionid"].value).update(
         expire_date=timezone.now() - timedelta(seconds=1)
     )
-    response = client.get(reverse("web:mine"))
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("web:login"))
+    assert_sent_to_login(client)
 
 
 def test_a_forged_session_cookie_is_a_visitor(client, personas):
     client.cookies["sessionid"] = "nosuchsessionkeyatallnosuchsessio"
-    response = client.get(reverse("web:mine"))
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("web:login"))
+    assert_sent_to_login(client)
 
 
 def test_a_visitors_session_has_no_user(client, personas):
