@@ -126,12 +126,20 @@ def test_a_forged_session_cookie_is_a_visitor(client, personas):
     assert_sent_to_login(client)
 
 
-def test_a_visitors_session_has_no_user(client, personas):
-    # Choosing the language before logging in starts a session of nobody's.
-    client.post(reverse("web:set_language"), {"language": "fr", "next": "/login/"})
-    client.get(reverse("web:login"))
-    for session in WebSession.objects.all():
-        assert session.user_id is None
+def test_a_session_started_before_login_has_no_user_until_the_login(client, personas):
+    from osit.web.sessions import SessionStore
+
+    before = SessionStore()
+    before["seen_the_login_page"] = True
+    before.save()
+    client.cookies["sessionid"] = before.session_key
+    assert WebSession.objects.get(session_key=before.session_key).user_id is None
+    assert_sent_to_login(client)  # a visitor's session is not a user's
+    _log_in_with_the_form(client, personas.nina)
+    # Logging in starts a new session, now the user's; the visitor's one is gone.
+    after = WebSession.objects.get(session_key=client.cookies["sessionid"].value)
+    assert after.user_id == personas.nina.pk
+    assert not WebSession.objects.filter(session_key=before.session_key).exists()
 
 
 def test_expired_sessions_are_purged_by_the_hourly_job(client, personas):

@@ -15,6 +15,7 @@ slaves) live in ``actions.change_status``, which asks ``open_dependencies`` and 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -86,6 +87,18 @@ _LINK_FIELDS = (
         for f in ("id", "subject", "status", "requester", "created_by", "service", "owner")
     ),
 )
+
+
+def merged_here(ticket: Ticket, timeline: Iterable[Any], *, complete: bool) -> list[int]:
+    """The numbers of the tickets merged into ``ticket``, oldest first.
+
+    Every merge into a ticket writes a "merged" event in its history (``merge``), so when
+    ``timeline`` holds the whole history (``complete``: internal events included) and no such
+    event, nothing was merged here and no query is needed (issue 5).
+    """
+    if complete and not any(entry.kind in ("merged", "merged_in") for entry in timeline):
+        return []
+    return list(ticket.merged_from.order_by("id").values_list("id", flat=True))
 
 
 def links_of(ticket: Ticket, *, visible_to: User | None = None) -> list[LinkView]:

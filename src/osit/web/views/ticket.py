@@ -25,7 +25,7 @@ from osit.core.errors import Conflict, DomainError, Forbidden, NotFound
 from osit.directory.actions import find_user
 from osit.tickets import actions, lifecycle, links
 from osit.tickets.choices import Channel, Status, WatcherKind
-from osit.tickets.links import DONE, links_of
+from osit.tickets.links import DONE, links_of, merged_here
 from osit.tickets.models import LinkKind, Ticket, Watcher
 from osit.tickets.policy import (
     Action,
@@ -284,18 +284,10 @@ def _render(
         "can_take": perms[Action.TAKE],
         "links": linked,
         "blocked_by": _blocked_by(linked),
-        "merged_from": _merged_from(ticket, timeline, complete=include_internal),
+        "merged_from": merged_here(ticket, timeline, complete=include_internal),
         "nav_active": f"queue:{ticket.service.slug}" if ticket.service else "",
     }
     return render(request, "osit/ticket/detail.html", context, status=status)
-
-
-def _merged_from(ticket: Ticket, timeline: list[Any], *, complete: bool) -> list[int]:
-    """The numbers of the tickets merged into this one. Every merge into a ticket writes a
-    "merged" event in its history, so a complete timeline without one needs no query."""
-    if complete and not any(entry.kind in ("merged", "merged_in") for entry in timeline):
-        return []
-    return list(ticket.merged_from.order_by("id").values_list("id", flat=True))
 
 
 @require_GET
