@@ -14,6 +14,7 @@ Internal notes and their text never go to a requester or a Cc.
 from __future__ import annotations
 
 import contextlib
+import json
 import smtplib
 import uuid
 from collections.abc import Iterable
@@ -86,10 +87,20 @@ def _language(users: Iterable) -> str:
     return settings.OSIT_MAIL_LANGUAGE
 
 
+def _as_element(address: str, connection: Any) -> str:
+    """``address`` as it appears in the text of a JSON list of addresses, quotes included, so
+    that a search for bob@x does not match jimbob@x or bob@x.org. PostgreSQL prints jsonb with
+    its characters as they are; SQLite keeps Django's ``json.dumps`` text, with ``\\u`` escapes."""
+    return json.dumps(address, ensure_ascii=connection.vendor != "postgresql")
+
+
 def _recent_acknowledgements(since: datetime, address: str, limit: int) -> QuerySet[Any]:
     """The ids of (up to ``limit``) acknowledgements sent to ``address`` since ``since``."""
+    connection = connections[router.db_for_read(OutboundMail)]
     return OutboundMail.objects.filter(
-        event="acknowledgement", created_at__gte=since, to__icontains=address
+        event="acknowledgement",
+        created_at__gte=since,
+        to__icontains=_as_element(address, connection),
     ).values_list("id", flat=True)[:limit]
 
 
@@ -112,7 +123,7 @@ def _recent_acknowledgements_sql(alias: str, limit: int) -> str | None:
 
 def _acknowledgement_params(connection: Any, since: datetime, address: str) -> list[Any]:
     # As the ORM prepares them: the date for the column, the address escaped for LIKE.
-    pattern = "%" + connection.ops.prep_for_like_query(address) + "%"
+    pattern = "%" + connection.ops.prep_for_like_query(_as_element(address, connection)) + "%"
     return [connection.ops.adapt_datetimefield_value(since), "acknowledgement", pattern]
 
 
