@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from osit.core.errors import Conflict, InvalidInput, NotFound
+from osit.core.queries import Reusable
 from osit.directory.models import User
 from osit.tickets.actions import (
     MAX_SUBJECT,
@@ -101,18 +102,24 @@ def merged_here(ticket: Ticket, timeline: Iterable[Any], *, complete: bool) -> l
     return list(ticket.merged_from.order_by("id").values_list("id", flat=True))
 
 
+_LINKS = Reusable(
+    lambda ticket_id: (
+        TicketLink.objects.filter(Q(source_id=ticket_id) | Q(target_id=ticket_id))
+        .select_related("source", "target")
+        .only(*_LINK_FIELDS)
+        .order_by("id")
+    ),
+    int,
+)
+
+
 def links_of(ticket: Ticket, *, visible_to: User | None = None) -> list[LinkView]:
     """Every link of ``ticket``, both ways, oldest first, in one query.
 
     With ``visible_to``, only the links whose other end that user may see (a ticket page must not
     show the subject of a ticket its reader cannot open).
     """
-    rows = list(
-        TicketLink.objects.filter(Q(source_id=ticket.pk) | Q(target_id=ticket.pk))
-        .select_related("source", "target")
-        .only(*_LINK_FIELDS)
-        .order_by("id")
-    )
+    rows = _LINKS.list(ticket.pk)
     if rows and visible_to is not None and not sees_everything(visible_to):
         # The other ends are in hand: the role vouches for most of them; the rest are checked
         # by number (a subquery over every visible ticket would make the database consider the

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from osit.core.errors import Forbidden, NotFound
+from osit.core.queries import Reusable
 from osit.directory.choices import Role
 from osit.tickets.choices import Status
 from osit.tickets.models import Attachment, Ticket, Watcher
@@ -215,16 +217,19 @@ def get_ticket_for(
     see that one (the merged ticket itself is closed and empty: whether it is visible does not
     matter). Callers compare ``ticket.pk`` with the number they asked for to notice.
 
-    ``shape`` adds what the caller reads (``select_related``…) to the query. Without
-    ``queryset``, the ticket is read first and ``sees_by_role`` decides when it can; only a
-    ticket it cannot vouch for is checked against ``visible_tickets``.
+    ``shape`` adds what the caller reads (``select_related``…) to the query; pass a function
+    defined once (a module's), not a lambda made per call: the SQL of each shape is composed
+    once (``Reusable``). Without ``queryset``, the ticket is read first and ``sees_by_role``
+    decides when it can; only a ticket it cannot vouch for is checked against
+    ``visible_tickets``.
     """
     if queryset is None:
         pk = _number(number)
-        shaped = shape or (lambda qs: qs)
-        ticket = shaped(Ticket.objects.all()).filter(pk=pk).first()
-        if ticket is None:
+        shaped = shape or _as_is
+        found = _reader(shaped).list(pk)
+        if not found:
             raise _missing(pk)
+        ticket = found[0]
         if ticket.merged_into_id is None:
             if sees_by_role(user, ticket) or visible_tickets(user).filter(pk=pk).exists():
                 return ticket
@@ -233,6 +238,15 @@ def get_ticket_for(
     elif shape is not None:
         queryset = shape(queryset)
     return _get_visible(number, queryset)
+
+
+def _as_is(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return tickets
+
+
+@lru_cache(maxsize=32)
+def _reader(shape: Callable[[QuerySet[Ticket]], QuerySet[Ticket]]) -> Reusable:
+    return Reusable(lambda pk: shape(Ticket.objects.all()).filter(pk=pk)[:1], int)
 
 
 def _number(number: int | str) -> int:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
-from osit.core.queries import deferred_join
+from osit.core.queries import Reusable, deferred_join
 from osit.directory.choices import Role
 from osit.directory.models import NAME_FIELDS, Service, display_name
 from osit.tickets.choices import UNOWNED_STATUSES, Status
@@ -174,6 +174,18 @@ def closed(user: User) -> QuerySet[Ticket]:
     return visible_tickets(user).filter(status=Status.CLOSED)
 
 
-def queue_services() -> QuerySet[Service]:
+_QUEUE_SERVICES = Reusable(
+    lambda: Service.objects.filter(is_active=True).only("slug", "name").order_by("name")
+)
+_SERVICE = Reusable(lambda slug: Service.objects.filter(slug=slug)[:1], str)
+
+
+def queue_services() -> list[Service]:
     """The services shown in the queue picker, by name."""
-    return Service.objects.filter(is_active=True).only("slug", "name").order_by("name")
+    return _QUEUE_SERVICES.list()
+
+
+def service(slug: str) -> Service | None:
+    """The service of a queue's address, or None."""
+    found = _SERVICE.list(slug)
+    return found[0] if found else None

@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from django.db.models import Value
+from django.db.models import QuerySet, Value
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from osit.audit.models import Event
+from osit.core.queries import Reusable
 from osit.directory.models import Application, Service, User, display_name
 from osit.tickets import lifecycle
 from osit.tickets.choices import Channel, Criticality, Severity, WatcherKind
@@ -103,16 +105,8 @@ class _Names:
         return self.applications.get(slug, slug)
 
 
-def build_timeline(ticket: Ticket, *, include_internal: bool) -> list[Entry]:
-    """Every event of ``ticket`` oldest first, with the comment, file or time it refers to.
-
-    Internal events, internal comments and internal files are left out unless
-    ``include_internal`` (the caller checks ``Action.READ_INTERNAL``). Comments that no event
-    refers to (written by older code or an import) still appear, at their own time; so do the
-    comments, files and interventions that came with a merged ticket (their events stayed in
-    the merged ticket's history).
-    """
-    events = Event.objects.filter(ticket_id=ticket.pk).only(
+def _events(ticket_id: int, include_internal: bool) -> QuerySet[Event]:
+    events = Event.objects.filter(ticket_id=ticket_id).only(
         "seq",
         "ticket_id",
         "kind",
@@ -123,8 +117,12 @@ def build_timeline(ticket: Ticket, *, include_internal: bool) -> list[Entry]:
         "internal",
         "created_at",
     )
+    return (events if include_internal else events.filter(internal=False)).order_by("seq")
+
+
+def _comments(ticket_id: int, include_internal: bool) -> QuerySet[Comment]:
     comments = (
-        Comment.objects.filter(ticket_id=ticket.pk)
+        Comment.objects.filter(ticket_id=ticket_id)
         .select_related("author")
         .only(
             "id",
@@ -138,8 +136,12 @@ def build_timeline(ticket: Ticket, *, include_internal: bool) -> list[Entry]:
             "author__last_name",
         )
     )
+    return (comments if include_internal else comments.filter(visibility="public")).order_by("id")
+
+
+def _attachments(ticket_id: int, include_internal: bool) -> QuerySet[Attachment]:
     attachments = (
-        Attachment.objects.filter(ticket_id=ticket.pk)
+        Attachment.objects.filter(ticket_id=ticket_id)
         .select_related("uploaded_by")
         .only(
             "id",
@@ -155,21 +157,41 @@ def build_timeline(ticket: Ticket, *, include_internal: bool) -> list[Entry]:
             "uploaded_by__last_name",
         )
     )
-    if not include_internal:
-        events = events.filter(internal=False)
-        comments = comments.filter(visibility="public")
-        attachments = attachments.filter(internal=False)
-    event_list = list(events.order_by("seq"))
-    comment_by_id = {c.pk: c for c in comments.order_by("id")}
-    attachment_by_id = {a.pk: a for a in attachments.order_by("id")}
+    return (attachments if include_internal else attachments.filter(internal=False)).order_by("id")
+
+
+# A ticket page reads these for every view of every ticket: their SQL is composed once.
+_QUERIES = {
+    internal: tuple(
+        Reusable(partial(build, include_internal=internal), int)
+        for build in (_events, _comments, _attachments)
+    )
+    for internal in (True, False)
+}
+_TIME_ENTRIES = Reusable(
+    lambda ticket_id: TimeEntry.objects.filter(ticket_id=ticket_id).select_related(
+        "activity", "technician"
+    ),
+    int,
+)
+
+
+def build_timeline(ticket: Ticket, *, include_internal: bool) -> list[Entry]:
+    """Every event of ``ticket`` oldest first, with the comment, file or time it refers to.
+
+    Internal events, internal comments and internal files are left out unless
+    ``include_internal`` (the caller checks ``Action.READ_INTERNAL``). Comments that no event
+    refers to (written by older code or an import) still appear, at their own time; so do the
+    comments, files and interventions that came with a merged ticket (their events stayed in
+    the merged ticket's history).
+    """
+    events, comments, attachments = _QUERIES[include_internal]
+    event_list = events.list(ticket.pk)
+    comment_by_id = {c.pk: c for c in comments.list(ticket.pk)}
+    attachment_by_id = {a.pk: a for a in attachments.list(ticket.pk)}
     time_by_id: dict[int, TimeEntry] = {}
     if include_internal:
-        time_by_id = {
-            t.pk: t
-            for t in TimeEntry.objects.filter(ticket_id=ticket.pk).select_related(
-                "activity", "technician"
-            )
-        }
+        time_by_id = {t.pk: t for t in _TIME_ENTRIES.list(ticket.pk)}
     names = _names_for(event_list, _names_in_hand(ticket))
 
     entries: list[Entry] = []

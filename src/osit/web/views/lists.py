@@ -22,7 +22,6 @@ from django.utils.translation import gettext_lazy
 
 from osit.core.errors import DomainError
 from osit.directory.actions import find_user
-from osit.directory.models import Service
 from osit.tickets import queries
 from osit.tickets.actions import create_ticket
 from osit.tickets.choices import Channel
@@ -119,7 +118,7 @@ def _render_list(
 
 @agent_required
 def queue(request: HttpRequest, slug: str) -> HttpResponse:
-    service = Service.objects.filter(slug=slug).first()
+    service = queries.service(slug)
     if service is None:
         raise Http404(_("There is no service %(slug)s.") % {"slug": slug})
     return _render_list(

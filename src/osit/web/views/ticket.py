@@ -16,12 +16,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from osit.core.errors import Conflict, DomainError, Forbidden, NotFound
+from osit.core.queries import Reusable
 from osit.directory.actions import find_user
 from osit.tickets import actions, lifecycle, links
 from osit.tickets.choices import Channel, Status, WatcherKind
@@ -73,6 +75,10 @@ def _status_for(exc: DomainError) -> int:
 # --- fetching ---------------------------------------------------------------------------------
 
 
+def _with_related(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return tickets.select_related(*_RELATED)
+
+
 def _ticket_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Log in, fetch the ticket through the policy (404 when invisible), keep requesters out.
 
@@ -85,7 +91,7 @@ def _ticket_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     def wrapper(request: HttpRequest, number: int, **kwargs: Any) -> HttpResponse:
         user = request.user
         try:
-            ticket = get_ticket_for(user, number, shape=lambda qs: qs.select_related(*_RELATED))
+            ticket = get_ticket_for(user, number, shape=_with_related)
         except NotFound as exc:
             return render_domain_error(request, exc)
         if ticket.pk != int(number) and request.method in ("GET", "HEAD"):
@@ -226,13 +232,19 @@ def _blocked_by(linked: list[links.LinkView]) -> list[int]:
     ]
 
 
-def _watchers(ticket: Ticket) -> dict[str, list[Watcher]]:
-    watchers = list(
-        Watcher.objects.filter(ticket=ticket)
+_WATCHERS = Reusable(
+    lambda ticket_id: (
+        Watcher.objects.filter(ticket_id=ticket_id)
         .select_related("user")
         .only("id", "kind", "user__username", "user__first_name", "user__last_name", "user__email")
         .order_by("kind", "user__username")
-    )
+    ),
+    int,
+)
+
+
+def _watchers(ticket: Ticket) -> dict[str, list[Watcher]]:
+    watchers = _WATCHERS.list(ticket.pk)
     return {
         "cc": [w for w in watchers if w.kind == WatcherKind.CC],
         "admincc": [w for w in watchers if w.kind == WatcherKind.ADMINCC],
