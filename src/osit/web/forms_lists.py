@@ -8,7 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from osit.directory.models import Application, Service
 from osit.tickets.actions import MAX_SUBJECT
 from osit.tickets.choices import Criticality, Severity
-from osit.web.forms_util import RowChoiceField
+from osit.web.forms_util import Menu, RowChoiceField
+
+_SERVICES = Menu(lambda: Service.objects.filter(is_active=True).order_by("name"))
+_APPLICATIONS = Menu(
+    lambda: Application.objects.filter(is_active=True).only("id", "name").order_by("name")
+)
 
 
 class QuickCreateForm(forms.Form):
@@ -45,9 +50,7 @@ class QuickCreateForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("auto_id", "qc-%s")
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = Service.objects.filter(is_active=True).order_by("name")
-        self.fields["application"].queryset = (
-            Application.objects.filter(is_active=True).only("id", "name").order_by("name")
-        )
+        self.fields["service"].use_menu(_SERVICES)
+        self.fields["application"].use_menu(_APPLICATIONS)
         self.fields["subject"].widget.attrs["autocomplete"] = "off"
         self.fields["requester"].widget.attrs["autocomplete"] = "off"

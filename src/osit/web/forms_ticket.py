@@ -15,7 +15,7 @@ from osit.tickets import lifecycle
 from osit.tickets.actions import Upload
 from osit.tickets.choices import Criticality, Severity, Status, Visibility, WatcherKind
 from osit.tickets.models import ActivityType, LinkKind, Ticket
-from osit.web.forms_util import RowChoiceField
+from osit.web.forms_util import Menu, RowChoiceField
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -50,6 +50,9 @@ class _TicketForm(forms.Form):
         kwargs.setdefault("auto_id", f"{self.prefix_name}-%s")
         super().__init__(*args, **kwargs)
         self.ticket = ticket
+
+
+ACTIVITIES = Menu(lambda: ActivityType.objects.order_by("name"))
 
 
 class ReplyForm(_TicketForm):
@@ -105,7 +108,7 @@ class ReplyForm(_TicketForm):
                 c for c in Visibility.choices if c[0] == Visibility.PUBLIC
             ]
         if can_log_time:
-            self.fields["activity"].queryset = ActivityType.objects.order_by("name")
+            self.fields["activity"].use_menu(ACTIVITIES)
         else:
             for name in ("time_spent_minutes", "activity", "billable", "work_date"):
                 del self.fields[name]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
+from django.db.models import QuerySet
 
 from osit.core.errors import DomainError
+from osit.core.queries import Reusable
 
 
 def add_domain_error(
@@ -25,7 +30,13 @@ class _RowChoiceIterator(forms.models.ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for pk, *label in self.queryset.values_list("pk", *self.field.label_fields):
+        menu = self.field.menu
+        rows = (
+            menu.rows.list()
+            if menu is not None
+            else self.queryset.values_list("pk", *self.field.label_fields)
+        )
+        for pk, *label in rows:
             yield (forms.models.ModelChoiceIteratorValue(pk, None), self.field.label_of(*label))
 
 
@@ -42,8 +53,26 @@ class RowChoiceField(forms.ModelChoiceField):
     """
 
     iterator = _RowChoiceIterator
+    menu: Menu | None = None
 
     def __init__(self, *args, label_fields=("name",), label_of=_name, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.label_fields = tuple(label_fields)
         self.label_of = label_of
+
+    def use_menu(self, menu: Menu) -> None:
+        """Offer ``menu``'s rows, and accept its objects."""
+        if menu.label_fields != self.label_fields:
+            raise ValueError(f"the menu reads {menu.label_fields}, the field {self.label_fields}")
+        self.queryset = menu.build()
+        self.menu = menu
+
+
+class Menu:
+    """The same choices for every form: the queryset ``build()`` gives, its menu read as rows
+    by SQL composed once per process (``osit.core.queries.Reusable``; issue 5)."""
+
+    def __init__(self, build: Callable[[], QuerySet[Any]], label_fields=("name",)) -> None:
+        self.build = build
+        self.label_fields = tuple(label_fields)
+        self.rows = Reusable(lambda: build().values_list("pk", *self.label_fields))
