@@ -8,7 +8,7 @@ from django.db.models import Count, Prefetch, Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from osit.core.queries import Reusable
+from osit.core.queries import Literal, Reusable
 from osit.tickets import actions
 from osit.tickets.models import Comment, Ticket, Watcher
 
@@ -152,3 +152,43 @@ def test_every_reusable_query_of_osit_is_reused(db):
     ]
     assert len(found) >= 16
     assert [r for r in found if not r.is_reused()] == []
+
+
+# --- Literal --------------------------------------------------------------------------------
+
+
+def test_a_literal_is_written_into_the_sql_and_finds_the_same_rows(personas, make_ticket):
+    from osit.tickets import queries
+    from osit.tickets.choices import UNOWNED_STATUSES, Status
+
+    open_, closed = make_ticket(), make_ticket()
+    Ticket.objects.filter(pk=closed.pk).update(status=Status.CLOSED)  # the query is tested
+    active = Ticket.objects.exclude(status=Literal(Status.CLOSED))
+    assert list(active) == list(Ticket.objects.exclude(status=Status.CLOSED)) == [open_]
+    sql, params = active.query.sql_with_params()
+    assert "'closed'" in sql and "closed" not in params
+    unowned = queries.unowned(personas.tom)
+    sql, params = unowned.query.sql_with_params()
+    assert "IN ('new', 'open', 'pending_customer')" in sql
+    assert not set(UNOWNED_STATUSES) & set(params)
+    assert list(unowned) == [open_]
+
+
+@pytest.mark.parametrize("value", ["closed'; DROP TABLE x; --", "Closed", "", "a b", 3])
+def test_a_literal_takes_plain_words_only(value):
+    with pytest.raises(ValueError, match="not a plain constant"):
+        Literal(value)
+
+
+def test_sqlite_reads_the_unowned_page_from_its_partial_index(personas, make_ticket):
+    from osit.tickets import queries
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL matches partial indexes with bound parameters too")
+    make_ticket()
+    rows = queries.for_table(queries.unowned(personas.tom), queries.parse_sort(None))[:50]
+    sql, params = rows.values_list("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "ticket_unowned_idx" in plan

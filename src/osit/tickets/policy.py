@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from osit.core.errors import Forbidden, NotFound
-from osit.core.queries import Reusable
+from osit.core.queries import Literal, Reusable
 from osit.directory.choices import Role
 from osit.tickets.choices import Status
 from osit.tickets.models import Attachment, Ticket, Watcher
@@ -149,15 +149,16 @@ def visible_active(
     services' tickets and their own — the visibility condition is left out, so the database
     walks one index in page order instead of merging the condition's branches (issue 5: a
     queue page at a million tickets, 17 ms of SQL to under 1 ms). ``status <> closed`` is
-    written as the partial indexes' condition is; ``statuses`` (active ones only) replaces it,
-    as written in the unowned indexes' condition.
+    written as the partial indexes' condition is, with the statuses as literals (``Literal``:
+    SQLite matches a partial index only so); ``statuses`` (active ones only) replaces it, as
+    written in the unowned indexes' condition.
     """
     if statuses is not None:
         if Status.CLOSED in statuses:
             raise ValueError("visible_active is about active statuses")
-        qs = Ticket.objects.filter(status__in=statuses)
+        qs = Ticket.objects.filter(status__in=[Literal(s) for s in statuses])
     else:
-        qs = Ticket.objects.exclude(status=Status.CLOSED)
+        qs = Ticket.objects.exclude(status=Literal(Status.CLOSED))
     if service_ids is not None:
         ids = sorted(set(service_ids))
         qs = qs.filter(service_id=ids[0]) if len(ids) == 1 else qs.filter(service_id__in=ids)
