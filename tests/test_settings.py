@@ -84,4 +84,4 @@ def test_postgresql_statements_are_prepared_unless_turned_off(
     )
     options = json.loads(out.stdout)
     assert options["server_side_binding"] is prepared
-    assert options.get("prepare_threshold") == (5 if prepared else None)
+    assert options.get("prepare_threshold") == (1 if prepared else None)

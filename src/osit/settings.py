@@ -84,13 +84,16 @@ else:
             "PASSWORD": _db.password,
             "HOST": _db.host,
             "PORT": _db.port,
-            # Server-side binding lets psycopg prepare a statement after a few runs on a kept
-            # connection, so PostgreSQL plans it once: the ticket page's query with six joins
-            # spent 2.8 ms planning and 0.25 ms running (issue 5). Off behind a pooler that
-            # cannot keep prepared statements (PgBouncer in transaction mode).
+            # Server-side binding lets psycopg prepare a statement on a kept connection, so
+            # PostgreSQL parses it once: the ticket page's query with six joins spent 2.8 ms
+            # planning and 0.25 ms running (issue 5). Prepared at its second run, not its sixth:
+            # each of a server's threads has its own connection to warm, and at 5 a page's
+            # first hundred views were up to 40 % slower (A/B at 100k tickets: pages 5–10 %
+            # faster). Off behind a pooler that cannot keep prepared statements (PgBouncer in
+            # transaction mode).
             "OPTIONS": {
                 "server_side_binding": _prepare,
-                **({"prepare_threshold": 5} if _prepare else {}),
+                **({"prepare_threshold": 1} if _prepare else {}),
                 **(_db.options or {}),
             },
             # A page on a new connection costs ~18 ms more than on a kept one (connecting, the
