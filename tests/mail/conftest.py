@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import logging
 import os
 import socket
 from email import policy
@@ -52,6 +53,9 @@ class Sink:
 def smtp_sink(settings):
     from aiosmtpd.controller import Controller
 
+    # aiosmtpd's thread logs each connection's end at INFO, sometimes after pytest has closed
+    # the test's log capture ("--- Logging error ---" in the output): only its warnings matter.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     sink = Sink()
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
