@@ -93,6 +93,28 @@ def test_acknowledgements_are_rate_limited_per_address(personas, make_ticket, se
     assert len(queued("acknowledgement")) == 2
 
 
+def test_a_requester_is_not_limited_by_acknowledgements_to_a_longer_address(
+    personas, make_ticket, settings
+):
+    from osit.directory.actions import create_user
+    from osit.directory.choices import Role
+
+    settings.OSIT_MAIL_AUTOREPLY_LIMIT = 2
+    jimalice = create_user(
+        actor=None,
+        channel="cli",
+        username="jimalice",
+        email="jimalice@osit.test",
+        roles=[Role.REQUESTER],
+    )
+    for _ in range(3):
+        make_ticket(requester=jimalice)
+    make_ticket()  # alice@osit.test: her first acknowledgement this hour
+    assert [m.to for m in queued("acknowledgement")] == [["jimalice@osit.test"]] * 2 + [
+        ["alice@osit.test"]
+    ]
+
+
 def test_delivery_with_text_html_and_threading_headers(personas, make_ticket, smtp_sink):
     ticket = make_ticket()
     actions.add_comment(ticket, actor=personas.tom, channel="web", body="Fixed <b>now</b>")

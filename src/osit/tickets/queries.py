@@ -17,7 +17,7 @@ from osit.core.queries import Reusable, deferred_join
 from osit.directory.choices import Role
 from osit.directory.models import NAME_FIELDS, Service, display_name
 from osit.tickets.choices import UNOWNED_STATUSES, Status
-from osit.tickets.models import Ticket
+from osit.tickets.models import Ticket, Watcher
 from osit.tickets.policy import visible_active, visible_tickets
 
 if TYPE_CHECKING:
@@ -189,3 +189,19 @@ def service(slug: str) -> Service | None:
     """The service of a queue's address, or None."""
     found = _SERVICE.list(slug)
     return found[0] if found else None
+
+
+_WATCHERS = Reusable(
+    lambda ticket_id: (
+        Watcher.objects.filter(ticket_id=ticket_id)
+        .select_related("user")
+        .only("id", "kind", "user__username", "user__first_name", "user__last_name", "user__email")
+        .order_by("kind", "user__username")
+    ),
+    int,
+)
+
+
+def watchers_of(ticket: Ticket) -> list[Watcher]:
+    """The watchers of ``ticket`` with their names and addresses, by kind then user name."""
+    return _WATCHERS.list(ticket.pk)

@@ -23,9 +23,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from osit.core.errors import Conflict, DomainError, Forbidden, NotFound
-from osit.core.queries import Reusable
 from osit.directory.actions import find_user
-from osit.tickets import actions, lifecycle, links
+from osit.tickets import actions, lifecycle, links, queries
 from osit.tickets.choices import Channel, Status, WatcherKind
 from osit.tickets.links import DONE, links_of, merged_here
 from osit.tickets.models import LinkKind, Ticket, Watcher
@@ -232,19 +231,8 @@ def _blocked_by(linked: list[links.LinkView]) -> list[int]:
     ]
 
 
-_WATCHERS = Reusable(
-    lambda ticket_id: (
-        Watcher.objects.filter(ticket_id=ticket_id)
-        .select_related("user")
-        .only("id", "kind", "user__username", "user__first_name", "user__last_name", "user__email")
-        .order_by("kind", "user__username")
-    ),
-    int,
-)
-
-
 def _watchers(ticket: Ticket) -> dict[str, list[Watcher]]:
-    watchers = _WATCHERS.list(ticket.pk)
+    watchers = queries.watchers_of(ticket)
     return {
         "cc": [w for w in watchers if w.kind == WatcherKind.CC],
         "admincc": [w for w in watchers if w.kind == WatcherKind.ADMINCC],
