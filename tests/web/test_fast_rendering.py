@@ -6,7 +6,9 @@ widget; the ticket table and timeline tags against hostile values (escaping) and
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from django import forms
@@ -132,6 +134,36 @@ def test_the_ticket_table_speaks_french(personas, make_ticket):
     assert "nouveau" in html  # the status "new"
 
 
+EVERY_CODE = r"a A b c d D e E f F g G h H i I j l L m M n N o O P r s S t T U u w W y Y z Z \Y \d"
+TIMES = [
+    datetime(2026, 1, 2, 0, 0, 5),  # midnight
+    datetime(2026, 12, 31, 12, 0),  # noon
+    datetime(2026, 3, 4, 12, 30),
+    datetime(2026, 5, 6, 1, 5, 9),
+    datetime(2026, 7, 8, 13, 0),
+    datetime(999, 9, 10, 23, 59, 59),  # a year of three digits
+]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_dates_are_written_as_django_writes_them(language):
+    from django.utils import dateformat, formats
+
+    from osit.web.templatetags.osit_render import _Format
+
+    with translation.override(language):
+        names = ("SHORT_DATETIME_FORMAT", "DATETIME_FORMAT", "SHORT_DATE_FORMAT", "DATE_FORMAT")
+        formats_ = [*(formats.get_format(name) for name in names), EVERY_CODE, "H:i:s", "g:i A"]
+        for fmt in formats_:
+            for value in TIMES:
+                aware = timezone.make_aware(value) if value.year > 1000 else value
+                assert _Format(fmt)(aware) == dateformat.format(aware, fmt), (fmt, value)
+        for fmt in (formats.get_format("SHORT_DATE_FORMAT"), "d/m/Y l"):
+            assert _Format(fmt)(date(2026, 2, 3)) == dateformat.format(date(2026, 2, 3), fmt)
+        with pytest.raises(TypeError):  # as Django: a time of day asked of a date
+            _Format("H:i")(date(2026, 2, 3))
+
+
 def _timeline(entries, **context):
     return Template("{% load osit_render %}{% ticket_timeline timeline %}").render(
         Context({"timeline": entries, **context})
@@ -212,3 +244,69 @@ def test_a_radio_group_is_a_fieldset_and_a_hidden_field_is_its_widget_alone():
     assert html.startswith('<div class="field">') and "<fieldset><legend>Kind</legend>" in html
     assert html.rstrip().endswith("</fieldset>\n</div>")
     assert _field(form["secret"]) == '<input type="hidden" name="secret" id="id_secret">'
+
+
+# What base.html and list.html wrote with template tags before {% topbar %} and {% sort_form %}
+# (issue 5): the Python renderings must write the same.
+REFERENCE = Path(__file__).parent / "reference"
+TEMPLATE_HEADER = (REFERENCE / "header.html").read_text()
+TEMPLATE_SORT = (REFERENCE / "sort_form.html").read_text()
+
+
+def _squeezed(markup: str) -> str:
+    # {% translate %} writes a label's apostrophe as is; the tag escapes it (same text).
+    markup = markup.replace("&#x27;", "'")
+    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", markup)).strip()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize(
+    ("who", "active", "unread"),
+    [
+        (None, None, 0),
+        ("tom", "home", 0),
+        ("tom", "mine", 3),
+        ("olivia", "closed", 0),
+        ("alice", "portal", 0),
+        ("alice", None, 0),
+    ],
+)
+def test_the_header_is_written_as_the_template_wrote_it(personas, language, who, active, unread):
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import RequestFactory
+
+    user = getattr(personas, who) if who else AnonymousUser()
+    request = RequestFactory().get("/tickets/?q=<x>&page=2")
+    request.user = user
+    context = {
+        "user": user,
+        "request": request,
+        "csrf_token": "tok<en>",
+        "nav_active": active,
+        "nav_is_agent": who in ("tom", "olivia"),
+        "nav_unread": (lambda: unread) if who in ("tom", "olivia") else 0,
+    }
+    with translation.override(language):
+        expected = Template(TEMPLATE_HEADER).render(Context(context))
+        got = Template("{% load osit_render %}{% topbar %}").render(Context(context))
+    assert _squeezed(got) == _squeezed(expected)
+    if who:
+        assert ('aria-current="page"' in got) == (active is not None)
+    assert 'value="/tickets/?q=%3Cx%3E&amp;page=2"' in got  # the path, escaped
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("param", ["priority", "-updated", "number"])
+def test_the_sort_menu_is_written_as_the_template_wrote_it(language, param):
+    from osit.tickets.queries import SORTS, parse_sort
+    from osit.web.views.lists import SORT_LABELS
+
+    sort = parse_sort(param)
+    context = {"sort": sort, "sort_choices": [(key, SORT_LABELS[key]) for key in SORTS]}
+    with translation.override(language):
+        expected = Template(TEMPLATE_SORT).render(Context(context))
+        got = Template("{% load osit_render %}{% sort_form sort_choices sort %}").render(
+            Context(context)
+        )
+    assert _squeezed(got) == _squeezed(expected)
+    assert got.count(" selected>") == 1 and f'value="{param}" selected' in got

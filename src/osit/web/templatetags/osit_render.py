@@ -10,19 +10,21 @@ join, with every value escaped.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from django import template
 from django.template.defaultfilters import filesizeformat
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import dateformat, formats, timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from osit.tickets.choices import Status
@@ -50,27 +52,93 @@ _FORMAT_CODE = re.compile(r"(?<!\\)([aAbcdDeEfFgGhHiIjlLmMnNoOPrsStTUuwWyYzZ])")
 _ESCAPED = re.compile(r"\\(.)")
 
 
+def _twelve(v: Any) -> int:
+    return v.hour % 12 or 12
+
+
+def _f(v: Any) -> str:
+    return f"{_twelve(v)}:{v.minute:02d}" if v.minute else str(_twelve(v))
+
+
+# Codes written without django.utils.dateformat.DateFormat, exactly as it writes them: a
+# DateFormat object and a method lookup per code and value were most of a list's date cells.
+_FAST_CODES: dict[str, Callable[[Any], str]] = {
+    "d": lambda v: f"{v.day:02d}",
+    "j": lambda v: str(v.day),
+    "m": lambda v: f"{v.month:02d}",
+    "n": lambda v: str(v.month),
+    "Y": lambda v: f"{v.year:04d}",
+    "y": lambda v: f"{v.year % 100:02d}",
+    "H": lambda v: f"{v.hour:02d}",
+    "G": lambda v: str(v.hour),
+    "h": lambda v: f"{_twelve(v):02d}",
+    "g": lambda v: str(_twelve(v)),
+    "i": lambda v: f"{v.minute:02d}",
+    "s": lambda v: f"{v.second:02d}",
+    "f": _f,
+}
+_TIME_CODES = frozenset("aAfgGhHiPs")
+_DATE_WORDS = ("a.m.", "p.m.", "AM", "PM", "midnight", "noon")
+
+
 class _Format:
-    """A date format parsed once: ``dateformat.format(value, fmt)`` for many values."""
+    """A date format parsed once: ``dateformat.format(value, fmt)`` for many values.
+
+    The common codes are written here, the words among them ("p.m.", "noon") translated once;
+    any other code goes through ``DateFormat``, as do time codes given a date (it refuses them).
+    """
 
     def __init__(self, fmt: str) -> None:
-        self.pieces = [
-            (bool(i % 2), piece if i % 2 else _ESCAPED.sub(r"\1", piece))
-            for i, piece in enumerate(_FORMAT_CODE.split(str(fmt)))
-            if piece
-        ]
+        # Django's own words (its catalog translates them; a variable keeps them out of ours).
+        am, pm, big_am, big_pm, midnight, noon = (_(word) for word in _DATE_WORDS)
+
+        def meridiem(v: Any) -> str:
+            return pm if v.hour > 11 else am
+
+        def clock(v: Any) -> str:
+            if v.minute == 0 and v.hour in (0, 12):
+                return midnight if v.hour == 0 else noon
+            return f"{_f(v)} {meridiem(v)}"
+
+        codes = {
+            **_FAST_CODES,
+            "a": meridiem,
+            "A": lambda v: big_pm if v.hour > 11 else big_am,
+            "P": clock,
+        }
+        self.fmt = fmt
+        # (is a code, the code or the literal text, its writer or None)
+        self.pieces: list[tuple[bool, str, Callable[[Any], str] | None]] = []
+        for i, piece in enumerate(_FORMAT_CODE.split(str(fmt))):
+            if piece and i % 2:
+                self.pieces.append((True, piece, codes.get(piece)))
+            elif piece:
+                self.pieces.append((False, _ESCAPED.sub(r"\1", piece), None))
+        self.fast = all(write is not None for code, _p, write in self.pieces if code)
+        self.time = any(code and p in _TIME_CODES for code, p, _w in self.pieces)
 
     def __call__(self, value: date) -> str:
-        df = dateformat.DateFormat(value)
-        return "".join(str(getattr(df, p)()) if code else p for code, p in self.pieces)
+        if not self.fast or (self.time and not isinstance(value, datetime)):
+            return dateformat.format(value, self.fmt)
+        return "".join(write(value) if write is not None else p for _c, p, write in self.pieces)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(fmt: str, language: str | None) -> _Format:
+    return _Format(fmt)
+
+
+def _format(name: str) -> _Format:
+    """The active language's format ``name``, parsed once per language."""
+    return _parsed(str(formats.get_format(name)), get_language())
 
 
 class _Dates:
     """The renderings of a time the pages show, in the active language and time zone."""
 
     def __init__(self) -> None:
-        self.short = _Format(formats.get_format("SHORT_DATETIME_FORMAT"))
-        self.short_date = _Format(formats.get_format("SHORT_DATE_FORMAT"))
+        self.short = _format("SHORT_DATETIME_FORMAT")
+        self.short_date = _format("SHORT_DATE_FORMAT")
         self.zone = timezone.get_current_timezone()
 
     def day(self, value: date) -> str:
@@ -357,4 +425,154 @@ def lazy_panel(context: template.Context, name: str) -> SafeString:
         'hx-trigger="toggle from:closest details once" hx-swap="outerHTML">'
         f'<a href="{_e(page)}?panel={_e(name)}#panel-{_e(name)}">'
         f"{_e(show)}</a></div>"
+    )
+
+
+# --- the page header ----------------------------------------------------------------------
+
+# (nav_active key, URL name, label) of the agents' and the requesters' main navigation.
+_AGENT_NAV = (
+    ("home", "web:home", gettext_lazy("At a glance")),
+    ("mine", "web:mine", gettext_lazy("My tickets")),
+    ("unowned", "web:unowned", gettext_lazy("New and unowned")),
+    ("enhancements", "web:enhancements", gettext_lazy("Enhancement requests")),
+    ("closed", "web:closed", gettext_lazy("Closed tickets")),
+)
+_AGENT_BUTTON = ("web:phone_new", gettext_lazy("New ticket"))
+_REQUESTER_NAV = (("portal", "web:portal", gettext_lazy("My requests")),)
+_REQUESTER_BUTTON = ("web:portal_new", gettext_lazy("New request"))
+_LANGUAGE_NAMES = {"fr": "Français"}  # each language in its own name; English otherwise
+
+
+class _Chrome(NamedTuple):
+    """The header's fixed markup for one language and URL prefix, with the places of what
+    varies (the current page, the unread count, the user's name, the CSRF token, the path)."""
+
+    brand: str
+    nav_open: str
+    agent_nav: tuple[tuple[str, str, str], ...]  # (key, before aria-current, after)
+    agent_button: str
+    requester_nav: tuple[tuple[str, str, str], ...]
+    requester_button: str
+    bell_open: str
+    profile: str
+    logout_before: str
+    logout_after: str
+    language_action: str
+    language_rest: str
+    languages: tuple[tuple[str, str], ...]  # (code, <option …) without "selected"
+    change: str
+
+
+def _nav(items: Iterable[tuple[str, str, Any]]) -> tuple[tuple[str, str, str], ...]:
+    return tuple(
+        (key, f'      <li><a href="{_e(reverse(name))}" ', f">{_e(label)}</a></li>\n")
+        for key, name, label in items
+    )
+
+
+def _button(name: str, label: Any) -> str:
+    return f'      <li><a class="button small" href="{_e(reverse(name))}">{_e(label)}</a></li>\n'
+
+
+@functools.lru_cache(maxsize=32)
+def _chrome(prefix: str, language: str | None) -> _Chrome:
+    """Built once per URL prefix and language: ``reverse`` and the labels vary with nothing else."""
+    from django.conf import settings
+
+    # Labels are looked up outside f-strings, where makemessages would not see them.
+    main, notifications, log_out = _("Main"), _("Notifications"), _("Log out")
+    language_label, change = _("Language"), _("Change")
+    home, bell, profile = reverse("web:home"), reverse("web:notifications"), reverse("web:profile")
+    logout, set_language = reverse("web:logout"), reverse("web:set_language")
+    return _Chrome(
+        brand=f'  <a class="brand" href="{_e(home)}">OSIT</a>\n',
+        nav_open=f'  <nav class="mainnav" aria-label="{_e(main)}">\n    <ul>\n',
+        agent_nav=_nav(_AGENT_NAV),
+        agent_button=_button(*_AGENT_BUTTON),
+        requester_nav=_nav(_REQUESTER_NAV),
+        requester_button=_button(*_REQUESTER_BUTTON),
+        bell_open=(
+            f'    <a href="{_e(bell)}" class="bell" '
+            f'aria-label="{_e(notifications)}">{_e(notifications)}'
+        ),
+        profile=f'    <a href="{_e(profile)}">',
+        logout_before=f'    <form method="post" action="{_e(logout)}" class="inline">',
+        logout_after=f'<button type="submit" class="link">{_e(log_out)}</button></form>\n',
+        language_action=(
+            f'  <form action="{_e(set_language)}" method="post" class="inline langswitch">'
+        ),
+        language_rest=(
+            f'    <label for="lang-select" class="visually-hidden">{_e(language_label)}</label>\n'
+            '    <select id="lang-select" name="language">\n'
+        ),
+        languages=tuple(
+            (code, f'      <option value="{_e(code)}" ') for code, _name in settings.LANGUAGES
+        ),
+        change=(f'    </select>\n    <button type="submit" class="small">{_e(change)}</button>\n'),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def topbar(context: template.Context) -> SafeString:
+    """The page header: brand, the role's navigation, the user's links, the language switch.
+
+    What ``base.html`` wrote with a dozen ``{% url %}`` and ``{% translate %}`` tags per page;
+    the fixed parts are built once per language (``_chrome``).
+    """
+    language = get_language()
+    chrome = _chrome(get_script_prefix(), language)
+    csrf = _csrf_field(context)
+    request = context.get("request")
+    user = context.get("user")
+    active = context.get("nav_active")
+    parts = ['<header class="topbar">\n', chrome.brand]
+    if user is not None and user.is_authenticated:
+        agent = context.get("nav_is_agent")
+        nav, button = (
+            (chrome.agent_nav, chrome.agent_button)
+            if agent
+            else (chrome.requester_nav, chrome.requester_button)
+        )
+        parts.append(chrome.nav_open)
+        for key, before, after in nav:
+            parts.append(before + ('aria-current="page"' if key == active else "") + after)
+        parts.append(button)
+        parts.append('    </ul>\n  </nav>\n  <div class="usernav">\n')
+        if agent:
+            unread = context.get("nav_unread")
+            unread = unread() if callable(unread) else unread
+            badge = f' <span class="badge">{_e(unread)}</span>' if unread else ""
+            parts.append(f"{chrome.bell_open}{badge}</a>\n")
+        parts.append(f"{chrome.profile}{_e(user.display_name)}</a>\n")
+        parts.append(f"{chrome.logout_before}{csrf}{chrome.logout_after}  </div>\n")
+    path = request.get_full_path() if request is not None else ""
+    parts.append(f"{chrome.language_action}{csrf}\n")
+    parts.append(f'    <input name="next" type="hidden" value="{_e(path)}">\n')
+    parts.append(chrome.language_rest)
+    for code, option in chrome.languages:
+        selected = "selected" if code == language else ""
+        parts.append(f"{option}{selected}>{_e(_LANGUAGE_NAMES.get(code, 'English'))}</option>\n")
+    parts.append(chrome.change)
+    parts.append("  </form>\n</header>")
+    return mark_safe("".join(parts))  # noqa: S308 — every value is escaped
+
+
+@register.simple_tag
+def sort_form(choices: Iterable[tuple[str, Any]], sort: Any) -> SafeString:
+    """The list's "Sort by" menu: each key ascending then descending, the current one chosen."""
+    current = getattr(sort, "param", None)
+    sort_by, sort_label = _("Sort by"), _("Sort")
+    options = []
+    for key, label in choices:
+        text = _e(label)
+        for value, arrow in ((key, "↑"), (f"-{key}", "↓")):
+            selected = " selected" if value == current else ""
+            options.append(f'    <option value="{_e(value)}"{selected}>{text} {arrow}</option>\n')
+    return mark_safe(  # noqa: S308 — every value is escaped
+        '<form method="get" class="actions-row sort-form">\n'
+        f'  <label for="sort-select">{_e(sort_by)}</label>\n'
+        '  <select id="sort-select" name="sort">\n' + "".join(options) + "  </select>\n"
+        f'  <button type="submit" class="small secondary">{_e(sort_label)}</button>\n'
+        "</form>"
     )
