@@ -54,6 +54,14 @@ class Everything(forms.Form):
     safe = forms.ChoiceField(choices=[("s", mark_safe("<em>safe</em>"))])
     upload = forms.FileField(required=False)
     radio = forms.ChoiceField(widget=forms.RadioSelect, choices=[("r", "R")], required=False)
+    radios = forms.ChoiceField(
+        widget=forms.RadioSelect(attrs={"class": "inline"}),
+        choices=[("a", HOSTILE), ("G<1>", [("b", "B"), ("c", "C")])],
+        initial="b",
+    )
+    boxes = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple, choices=[("x", "X & Y"), ("y", "Y")], initial=["y"]
+    )
     when = forms.SplitDateTimeField(required=False)
 
 
@@ -66,15 +74,11 @@ def test_every_widget_is_written_as_django_writes_it(bound):
     stock, fast = DjangoTemplates(), FastWidgetRenderer()
     for name in form.fields:
         field = form[name]
-        expected = (
-            field.as_widget(attrs=None)
-            if False
-            else field.field.widget.render(
-                field.html_name,
-                field.value(),
-                attrs=field.build_widget_attrs({"id": f"id_{name}"}),
-                renderer=stock,
-            )
+        expected = field.field.widget.render(
+            field.html_name,
+            field.value(),
+            attrs=field.build_widget_attrs({"id": f"id_{name}"}),
+            renderer=stock,
         )
         got = field.field.widget.render(
             field.html_name,
@@ -83,6 +87,17 @@ def test_every_widget_is_written_as_django_writes_it(bound):
             renderer=fast,
         )
         assert got == expected, name
+
+
+def test_common_widgets_are_written_without_a_template(monkeypatch):
+    def no_template(*args, **kwargs):
+        raise AssertionError("rendered through a template")
+
+    monkeypatch.setattr(DjangoTemplates, "render", no_template)
+    form, fast = Everything(), FastWidgetRenderer()
+    for name in form.fields:
+        if name not in ("when", "upload"):  # a multi-widget and a clearable file: the engine
+            form[name].field.widget.render(name, form[name].value(), renderer=fast)
 
 
 def test_the_settings_use_the_fast_renderer_and_pages_keep_their_forms(settings):
@@ -310,3 +325,43 @@ def test_the_sort_menu_is_written_as_the_template_wrote_it(language, param):
         )
     assert _squeezed(got) == _squeezed(expected)
     assert got.count(" selected>") == 1 and f'value="{param}" selected' in got
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("full", [True, False])
+def test_the_facts_are_written_as_the_template_wrote_them(personas, make_ticket, language, full):
+    from osit.directory.models import Organisation, Site
+    from osit.tickets.models import Watcher
+
+    if full:
+        ticket = make_ticket(subject="Everything")
+        org = Organisation.objects.create(slug="rnd", name='R&D "labs"')
+        Ticket.objects.filter(pk=ticket.pk).update(
+            owner=personas.tom,
+            organisation=org,
+            site=Site.objects.create(slug="lyon", name="<Lyon>"),
+            priority_reason="VIP & <urgent>",
+            due_at=timezone.make_aware(datetime(2026, 12, 24, 12, 0)),
+            tags=["vpn", "<b>"],
+        )
+        personas.alice.phone = "+33 1 23"
+        personas.alice.save()
+    else:
+        ticket = make_ticket(subject="Bare")
+        Ticket.objects.filter(pk=ticket.pk).update(service=None, application=None)
+    ticket = Ticket.objects.select_related(
+        "service", "application", "requester", "owner", "organisation", "site"
+    ).get(pk=ticket.pk)
+    watchers = [Watcher(ticket=ticket, user=personas.bob, kind="cc")] if full else []
+    context = {
+        "ticket": ticket,
+        "cc": watchers,
+        "admincc": watchers,
+        "time_spent": "1 h 30 min",
+    }
+    with translation.override(language):
+        expected = Template((REFERENCE / "facts.html").read_text()).render(Context(context))
+        got = Template("{% load osit_render %}{% ticket_facts %}").render(Context(context))
+    assert _squeezed(got) == _squeezed(expected)
+    if full:
+        assert "VIP &amp; &lt;urgent&gt;" in got and "&lt;Lyon&gt;" in got

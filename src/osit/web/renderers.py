@@ -3,8 +3,9 @@
 Django renders every widget through a template, and a ``<select>`` includes one template per
 option: the ticket page's action forms (owners, services, applications, statuses…) cost
 hundreds of template renders and half of the page's time (issue 5). This renderer produces the
-same markup as Django's ``input``, ``select`` and ``textarea`` templates — byte for byte, checked
-by tests against the stock renderer — and leaves every other template to the template engine.
+same markup as Django's ``input``, ``select``, ``textarea``, radio and checkbox templates — byte
+for byte, checked by tests against the stock renderer — and leaves every other template to the
+template engine.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ _INPUTS = frozenset(
 _SELECT = _W + "select.html"
 _OPTION = _W + "select_option.html"
 _TEXTAREA = _W + "textarea.html"
+_MULTIPLE = frozenset(
+    _W + name for name in ("radio.html", "checkbox_select.html", "multiple_input.html")
+)
+_INPUT_OPTIONS = frozenset(_W + name for name in ("radio_option.html", "checkbox_option.html"))
 
 
 def _attrs(attrs: dict[str, Any]) -> str:
@@ -89,6 +94,40 @@ def _textarea(widget: dict[str, Any]) -> str:
     )
 
 
+def _input_option(option: dict[str, Any]) -> str:
+    """django/forms/widgets/input_option.html (each file's final newline included)."""
+    field = _input(option) + "\n"
+    if not option.get("wrap_label"):
+        return field + "\n"
+    id_ = option["attrs"].get("id")
+    opening = f'<label for="{conditional_escape(id_)}">' if id_ else "<label>"
+    return f"{opening}{field} {conditional_escape(option['label'])}</label>\n"
+
+
+def _multiple(widget: dict[str, Any]) -> str | None:
+    """django/forms/widgets/multiple_input.html: radio buttons and checkboxes."""
+    attrs = widget["attrs"]
+    id_, css = attrs.get("id"), attrs.get("class")
+    parts = [
+        "<div",
+        f' id="{conditional_escape(id_)}"' if id_ else "",
+        f' class="{conditional_escape(css)}"' if css else "",
+        ">",
+    ]
+    for group_name, group_choices, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f"\n  <div><label>{conditional_escape(group_name)}</label>")
+        for option in group_choices:
+            if option.get("template_name") not in _INPUT_OPTIONS:
+                return None  # a custom option template: let the engine render it all
+            # radio_option.html and checkbox_option.html add their own final newline.
+            parts.append(f"<div>\n    {_input_option(option)}\n</div>")
+        if group_name:
+            parts.append("\n  </div>")
+    parts.append("\n</div>")
+    return "".join(parts)
+
+
 class FastWidgetRenderer(DjangoTemplates):
     """Django's template renderer, with the common widgets written directly.
 
@@ -106,6 +145,8 @@ class FastWidgetRenderer(DjangoTemplates):
                 html = _select(widget)
             elif template_name == _TEXTAREA:
                 html = _textarea(widget)
+            elif template_name in _MULTIPLE:
+                html = _multiple(widget)
         if html is None:
             return super().render(template_name, context, request)
         # The parent strips what its templates render; so does this.
