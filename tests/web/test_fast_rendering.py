@@ -27,6 +27,15 @@ pytestmark = pytest.mark.django_db
 HOSTILE = '<b>"O\'Brien" & co</b>'
 
 
+class _Stored:
+    """A file already saved, as a model's FileField gives it."""
+
+    url = "/media/a&b.txt"
+
+    def __str__(self) -> str:
+        return "a&b.txt"
+
+
 class Everything(forms.Form):
     text = forms.CharField(initial=HOSTILE, max_length=20, help_text="h")
     empty = forms.CharField(required=False)
@@ -53,6 +62,7 @@ class Everything(forms.Form):
     )
     safe = forms.ChoiceField(choices=[("s", mark_safe("<em>safe</em>"))])
     upload = forms.FileField(required=False)
+    kept = forms.FileField(required=False, initial=_Stored())
     radio = forms.ChoiceField(widget=forms.RadioSelect, choices=[("r", "R")], required=False)
     radios = forms.ChoiceField(
         widget=forms.RadioSelect(attrs={"class": "inline"}),
@@ -96,7 +106,7 @@ def test_common_widgets_are_written_without_a_template(monkeypatch):
     monkeypatch.setattr(DjangoTemplates, "render", no_template)
     form, fast = Everything(), FastWidgetRenderer()
     for name in form.fields:
-        if name not in ("when", "upload"):  # a multi-widget and a clearable file: the engine
+        if name not in ("when", "kept"):  # a multi-widget and a kept file: the engine
             form[name].field.widget.render(name, form[name].value(), renderer=fast)
 
 

@@ -40,6 +40,7 @@ _INPUTS = frozenset(
 _SELECT = _W + "select.html"
 _OPTION = _W + "select_option.html"
 _TEXTAREA = _W + "textarea.html"
+_CLEARABLE_FILE = _W + "clearable_file_input.html"
 _MULTIPLE = frozenset(
     _W + name for name in ("radio.html", "checkbox_select.html", "multiple_input.html")
 )
@@ -147,6 +148,9 @@ class FastWidgetRenderer(DjangoTemplates):
                 html = _textarea(widget)
             elif template_name in _MULTIPLE:
                 html = _multiple(widget)
+            elif template_name == _CLEARABLE_FILE and not widget.get("is_initial"):
+                # With no file yet, the template is its <input> alone (never a value).
+                html = _input({**widget, "value": None})
         if html is None:
             return super().render(template_name, context, request)
         # The parent strips what its templates render; so does this.

@@ -27,7 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from osit.tickets.choices import Status
+from osit.tickets.choices import Channel, Criticality, Severity, Status, TicketType
 
 register = template.Library()
 
@@ -595,6 +595,48 @@ def _names(watchers: Iterable[Any], nothing: str) -> str:
     return names or nothing
 
 
+@functools.lru_cache(maxsize=8)
+def _facts_labels(language: str | None) -> tuple[tuple[str, ...], dict[str, dict[str, str]]]:
+    """The facts' labels and the choices' names, escaped, once per language: fifty gettext
+    calls and five choice dictionaries per ticket page otherwise (issue 5)."""
+    labels = (
+        _("Status"),
+        _("Priority"),
+        _("Severity"),
+        _("Criticality"),
+        _("Type"),
+        _("Service"),
+        _("Application"),
+        _("Requester"),
+        _("Organisation"),
+        _("Site"),
+        _("Owner"),
+        _("Channel"),
+        _("Created"),
+        _("Updated"),
+        _("Due"),
+        _("Time spent"),
+        _("Tags"),
+        _("Cc"),
+        _("AdminCc"),
+        _("overridden:"),
+        _("not routed"),
+        _("nobody"),
+    )
+    choices = {
+        "status": Status,
+        "severity": Severity,
+        "criticality": Criticality,
+        "type": TicketType,
+        "channel": Channel,
+    }
+    shown = {
+        field: {value: _e(label) for value, label in kind.choices}
+        for field, kind in choices.items()
+    }
+    return tuple(_e(label) for label in labels), shown
+
+
 @register.simple_tag(takes_context=True)
 def ticket_facts(context: template.Context) -> SafeString:
     """The ticket page's list of facts. Context: ``ticket``, ``cc``, ``admincc``, ``time_spent``.
@@ -603,42 +645,21 @@ def ticket_facts(context: template.Context) -> SafeString:
     """
     t = context["ticket"]
     dates = _Dates()
-    # Labels are looked up outside f-strings, where makemessages would not see them.
-    labels = [
-        _e(label)
-        for label in (
-            _("Status"),
-            _("Priority"),
-            _("Severity"),
-            _("Criticality"),
-            _("Type"),
-            _("Service"),
-            _("Application"),
-            _("Requester"),
-            _("Organisation"),
-            _("Site"),
-            _("Owner"),
-            _("Channel"),
-            _("Created"),
-            _("Updated"),
-            _("Due"),
-            _("Time spent"),
-            _("Tags"),
-            _("Cc"),
-            _("AdminCc"),
-        )
-    ]
+    labels, shown = _facts_labels(get_language())
     (status, priority, severity, criticality, type_, service, application, requester) = labels[:8]
     (organisation, site, owner, channel, created, updated, due, time_spent) = labels[8:16]
-    tags, cc, admincc = labels[16:]
-    overridden, not_routed, nobody = _("overridden:"), _("not routed"), _("nobody")
+    tags, cc, admincc, overridden, not_routed, nobody = labels[16:]
+
+    def shown_(field: str) -> str:  # a value outside the choices is shown as Django shows it
+        return shown[field].get(getattr(t, field)) or _e(getattr(t, f"get_{field}_display")())
+
     dash = '<span class="muted">—</span>'
 
     def when(value: datetime) -> str:
         return dates.cell(value)
 
     reason = (
-        f' <span class="muted">{_e(overridden)} {_e(t.priority_reason)}</span>'
+        f' <span class="muted">{overridden} {_e(t.priority_reason)}</span>'
         if t.priority_reason
         else ""
     )
@@ -646,7 +667,7 @@ def ticket_facts(context: template.Context) -> SafeString:
         before, after = _url_pattern("web:queue", "slug-placeholder")
         service_cell = f'<a href="{before}{_e(t.service.slug)}{after}">{_e(t.service.name)}</a>'
     else:
-        service_cell = f'<span class="muted">{_e(not_routed)}</span>'
+        service_cell = f'<span class="muted">{not_routed}</span>'
     person = t.requester
     email = (
         f'<br><a href="mailto:{_e(person.email)}">{_e(person.email)}</a>' if person.email else ""
@@ -655,17 +676,17 @@ def ticket_facts(context: template.Context) -> SafeString:
     owner_cell = (
         _e(t.owner.display_name)
         if t.owner_id is not None
-        else f'<span class="muted">{_e(nobody)}</span>'
+        else f'<span class="muted">{nobody}</span>'
     )
     tag_cells = "".join(f'<span class="tag">{_e(tag)}</span> ' for tag in t.tags or ()) or dash
     rows = [
         f"<dt>{status}</dt><dd>"
-        f'<span class="status status-{_e(t.status)}">{_e(t.get_status_display())}</span></dd>',
+        f'<span class="status status-{_e(t.status)}">{shown_("status")}</span></dd>',
         f'<dt>{priority}</dt><dd><span class="prio prio-{_e(t.priority)}">{_e(t.priority)}'
         f"</span>{reason}</dd>",
-        f"<dt>{severity}</dt><dd>{_e(t.get_severity_display())}</dd>",
-        f"<dt>{criticality}</dt><dd>{_e(t.get_criticality_display())}</dd>",
-        f"<dt>{type_}</dt><dd>{_e(t.get_type_display())}</dd>",
+        f"<dt>{severity}</dt><dd>{shown_('severity')}</dd>",
+        f"<dt>{criticality}</dt><dd>{shown_('criticality')}</dd>",
+        f"<dt>{type_}</dt><dd>{shown_('type')}</dd>",
         f"<dt>{service}</dt><dd>{service_cell}</dd>",
         f"<dt>{application}</dt>"
         f"<dd>{_e(t.application.name) if t.application_id is not None else dash}</dd>",
@@ -677,7 +698,7 @@ def ticket_facts(context: template.Context) -> SafeString:
         rows.append(f"<dt>{site}</dt><dd>{_e(t.site.name)}</dd>")
     rows += [
         f"<dt>{owner}</dt><dd>{owner_cell}</dd>",
-        f"<dt>{channel}</dt><dd>{_e(t.get_channel_display())}</dd>",
+        f"<dt>{channel}</dt><dd>{shown_('channel')}</dd>",
         f"<dt>{created}</dt><dd>{when(t.created_at)}</dd>",
         f"<dt>{updated}</dt><dd>{when(t.updated_at)}</dd>",
     ]
