@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--threads",
         type=int,
-        help="requests each worker runs at once (default: OSIT_THREADS or 2 × CPUs + 1, at most 8)",
+        help="requests each worker runs at once (default: OSIT_THREADS or one per CPU, 2 to 8)",
     )
     parser.set_defaults(func=run)
 
