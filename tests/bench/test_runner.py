@@ -137,3 +137,39 @@ def test_the_query_counter_counts_a_page(tmp_path):
         counted = json.loads(out.stdout)
         assert counted["mine"]["status"] == 200 and 0 < counted["mine"]["queries"] < 30
         assert counted["api"]["status"] == 200 and 0 < counted["api"]["queries"] < 30
+
+
+@pytest.mark.django_db
+def test_the_runners_own_creates_do_not_change_what_it_measures(monkeypatch, capsys):
+    # bench/run's SETUP picks the measured service and requester and where POST /tickets goes.
+    from osit.bench import generate
+    from osit.directory.models import Service, User
+    from osit.tickets.actions import create_ticket
+    from osit.tickets.models import Ticket
+
+    monkeypatch.setattr(generate, "N_REQUESTERS", 400)
+    monkeypatch.setattr(generate, "N_ORGANISATIONS", 20)
+    generate.seed(300, seed=3)
+    runner = load_runner()
+
+    def setup() -> dict:
+        exec(runner.SETUP, {})  # noqa: S102 — the runner's own code
+        return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+    first = setup()
+    assert first["create_service"] != first["service"]
+    assert first["create_requester"] != first["requester"]
+    # A run's creates (more than the busiest service's active tickets) go where it said.
+    target = Service.objects.get(slug=first["create_service"])
+    for i in range(Ticket.objects.filter(service__slug=first["service"]).count() + 5):
+        create_ticket(
+            actor=User.objects.get(username=first["tech"]),
+            channel="api",
+            requester=User.objects.get(username=first["create_requester"]),
+            subject=f"bench create {i}",
+            service=target,
+            severity="minor",
+        )
+    again = setup()
+    for key in ("service", "tech", "requester", "five", "hundred", "create_service"):
+        assert again[key] == first[key], key

@@ -655,9 +655,6 @@ def ticket_facts(context: template.Context) -> SafeString:
 
     dash = '<span class="muted">—</span>'
 
-    def when(value: datetime) -> str:
-        return dates.cell(value)
-
     reason = (
         f' <span class="muted">{overridden} {_e(t.priority_reason)}</span>'
         if t.priority_reason
@@ -699,11 +696,11 @@ def ticket_facts(context: template.Context) -> SafeString:
     rows += [
         f"<dt>{owner}</dt><dd>{owner_cell}</dd>",
         f"<dt>{channel}</dt><dd>{shown_('channel')}</dd>",
-        f"<dt>{created}</dt><dd>{when(t.created_at)}</dd>",
-        f"<dt>{updated}</dt><dd>{when(t.updated_at)}</dd>",
+        f"<dt>{created}</dt><dd>{dates.cell(t.created_at)}</dd>",
+        f"<dt>{updated}</dt><dd>{dates.cell(t.updated_at)}</dd>",
     ]
     if t.due_at:
-        rows.append(f"<dt>{due}</dt><dd>{when(t.due_at)}</dd>")
+        rows.append(f"<dt>{due}</dt><dd>{dates.cell(t.due_at)}</dd>")
     rows += [
         f"<dt>{time_spent}</dt><dd>{_e(context.get('time_spent', ''))}</dd>",
         f"<dt>{tags}</dt><dd>{tag_cells}</dd>",
