@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Prefetch, Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from osit.core.queries import Literal, Reusable
+from osit.core.queries import Literal, Reusable, deferred_join
 from osit.tickets import actions
 from osit.tickets.models import Comment, Ticket, Watcher
 
@@ -192,3 +193,132 @@ def test_sqlite_reads_the_unowned_page_from_its_partial_index(personas, make_tic
         cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         plan = " ".join(str(row[-1]) for row in cursor.fetchall())
     assert "ticket_unowned_idx" in plan
+
+
+# --- deferred_rows: a deferred join whose outer statement is composed once ----------------------
+
+
+def _django_statement(page, fields):
+    """The statement Django composes for ``deferred_join(page).values_list(*fields)``."""
+    rows = deferred_join(page).values_list(*fields)
+    return rows.query.get_compiler(rows.db).as_sql()
+
+
+def _pages(personas):
+    from osit.tickets import queries
+
+    by = {key: queries.Sort(key, desc) for key in queries.SORTS for desc in (False, True)}
+    for user in (personas.tom, personas.olivia, personas.max, personas.alice):
+        for sort in (by["priority"], by["owner"], by["service"], by["updated"]):
+            for start in (0, 2, 50):
+                lists = (queries.active(user), queries.unowned(user), queries.closed(user))
+                for tickets in lists:
+                    yield queries.for_table(tickets, sort)[start : start + 3]
+
+
+def test_deferred_rows_reads_what_django_composes_for_every_list_user_and_sort(
+    personas, make_ticket
+):
+    """The spliced statement is Django's own, text and parameters, whoever asks and whatever
+    the list, sort or page — visibility stays in the subquery composed on each call."""
+    from django.db.models.sql import Query
+
+    from osit.core import queries as core
+    from osit.tickets.queries import ROW_FIELDS
+
+    for n in range(4):
+        make_ticket(subject=f"appdev {n}", severity=("minor", "major")[n % 2])
+    ticket = make_ticket(subject="network", service=personas.network, application=personas.router)
+    actions.take(ticket, actor=personas.nina, channel="web")
+    checked = empty = 0
+    for page in _pages(personas):
+        rows = core.deferred_rows(page, *ROW_FIELDS)
+        try:
+            sql, params = _django_statement(page, ROW_FIELDS)
+        except EmptyResultSet:  # Django too sends no statement for a list that cannot hold any
+            assert rows == []
+            empty += 1
+            continue
+        assert rows == list(deferred_join(page).values_list(*ROW_FIELDS))
+        outer = core._OUTERS[(page.db, Ticket, tuple(page.query.order_by), ROW_FIELDS)]
+        assert outer is not None
+        inner_sql, inner_params = (
+            page.values("pk").query.resolve_expression(Query(Ticket)).as_sql(None, connection)
+        )
+        assert outer.head + inner_sql + outer.tail == sql
+        assert tuple(inner_params) == tuple(params)
+        checked += 1
+    assert checked + empty == 4 * 4 * 3 * 3
+    assert checked > empty
+
+
+def test_deferred_rows_shows_what_each_user_may_see_and_nothing_more(personas, make_ticket):
+    """Composed once for one user, the outer statement carries nothing of theirs: the next
+    user's page holds their tickets only."""
+    from osit.tickets import queries
+    from osit.tickets.queries import ROW_FIELDS
+
+    mine = make_ticket(subject="for appdev")
+    theirs = make_ticket(subject="for network", service=personas.network, application=None)
+    sort = queries.Sort("priority")
+    for user, expected in (
+        (personas.tom, {mine.pk}),
+        (personas.nina, {theirs.pk}),
+        (personas.olivia, {mine.pk, theirs.pk}),
+        (personas.bob, set()),
+        (personas.tom, {mine.pk}),
+    ):
+        page = queries.for_table(queries.active(user), sort)[:25]
+        assert {row[0] for row in core_deferred_rows(page, ROW_FIELDS)} == expected
+
+
+def core_deferred_rows(page, fields):
+    from osit.core.queries import deferred_rows
+
+    return deferred_rows(page, *fields)
+
+
+def test_deferred_rows_converts_values_as_the_orm_does(personas, make_ticket):
+    """Times come back aware, as a queryset gives them (SQLite stores them as text)."""
+    from osit.tickets import queries
+
+    ticket = make_ticket()
+    page = queries.for_table(queries.active(personas.tom), queries.Sort("updated"))[:5]
+    [row] = core_deferred_rows(page, ("id", "created_at", "requester__username"))
+    assert row == (ticket.pk, Ticket.objects.get(pk=ticket.pk).created_at, "alice")
+    assert timezone.is_aware(row[1])
+
+
+def test_deferred_rows_of_an_empty_or_unsliced_page(personas, make_ticket):
+    from osit.tickets import queries
+
+    make_ticket()
+    sort = queries.Sort("priority")
+    nothing = queries.for_table(Ticket.objects.none(), sort)[:25]
+    assert core_deferred_rows(nothing, ("id",)) == []
+    whole = queries.for_table(queries.active(personas.tom), sort)
+    assert core_deferred_rows(whole, ("id",)) == list(whole.values_list("id"))
+
+
+def test_deferred_rows_composes_the_outer_statement_once(personas, make_ticket, monkeypatch):
+    from django.db.models.sql import compiler
+
+    from osit.tickets import queries
+
+    make_ticket()
+    sort = queries.Sort("status")
+    page = lambda user: queries.for_table(queries.active(user), sort)[:10]  # noqa: E731
+    core_deferred_rows(page(personas.tom), ("id", "subject"))
+    composed = []
+    real = compiler.SQLCompiler.as_sql
+
+    def counting(self, *args, **kwargs):
+        composed.append(self.query.subquery)
+        return real(self, *args, **kwargs)
+
+    manager_page = page(personas.max)  # (reads the manager's roles)
+    monkeypatch.setattr(compiler.SQLCompiler, "as_sql", counting)
+    with CaptureQueriesContext(connection) as ctx:
+        core_deferred_rows(manager_page, ("id", "subject"))
+    assert composed == [True]  # the page's subquery only
+    assert len(ctx) == 1

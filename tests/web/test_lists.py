@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from osit.directory.models import Service
 from osit.tickets import actions, queries
 from osit.tickets.models import Ticket, Watcher
 from tests.conftest import PASSWORD
@@ -87,6 +88,25 @@ def test_queue_shows_the_service_active_tickets(client, personas, world):
     assert "Queue: Application developers" in page
     assert "Payroll export fails" in page
     assert "Old printer jam" not in page  # closed
+
+
+def test_a_deactivated_service_keeps_its_queue_page_out_of_the_bar(client, personas, world):
+    """The queue's service is usually taken from the bar of queues; one no longer in it (made
+    inactive) is still found by its address, and its tickets still listed."""
+    Service.objects.filter(pk=personas.appdev.pk).update(is_active=False)  # test setup
+    login(client, personas.tom)
+    with count_queries() as inactive:
+        response = get(client, "queue", "appdev")
+    assert response.status_code == 200
+    assert set(numbers(response)) == {world["app_new"].pk, world["app_owned"].pk, world["enh"].pk}
+    page = response.content.decode()
+    assert "Queue: Application developers" in page
+    bar = page.split('<nav class="queues"', 1)[1].split("</nav>", 1)[0]
+    assert 'href="/queues/appdev/"' not in bar
+    assert 'href="/queues/network/"' in bar
+    with count_queries() as active:
+        get(client, "queue", "network")
+    assert len(active) == len(inactive) - 1  # the bar's services gave the active one
 
 
 def test_technician_sees_nothing_of_another_service_queue_unless_watched(client, personas, world):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
-from osit.core.queries import Reusable, deferred_join
+from osit.core.queries import Reusable, deferred_rows
 from osit.directory.choices import Role
 from osit.directory.models import NAME_FIELDS, Service, display_name
 from osit.tickets.choices import UNOWNED_STATUSES, Status
@@ -112,8 +112,7 @@ class TableRow:
 
 def table_rows(queryset: QuerySet[Ticket]) -> list[TableRow]:
     """The rows of ``queryset`` (a page of ``for_table``) as :class:`TableRow`, in one query
-    (a deferred join: ``osit.core.queries.deferred_join``)."""
-    queryset = deferred_join(queryset)
+    (a deferred join: ``osit.core.queries.deferred_rows``)."""
     # ROW_FIELDS: 7 ticket columns, the requester's 3 and the owner's 3 names, 3 more.
     return [
         TableRow(
@@ -130,7 +129,7 @@ def table_rows(queryset: QuerySet[Ticket]) -> list[TableRow]:
             r[14],
             r[15],
         )
-        for r in queryset.values_list(*ROW_FIELDS)
+        for r in deferred_rows(queryset, *ROW_FIELDS)
     ]
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from osit.core.errors import DomainError
 from osit.directory.actions import find_user
+from osit.directory.models import Service
 from osit.tickets import queries
 from osit.tickets.actions import create_ticket
 from osit.tickets.choices import Channel
@@ -96,6 +97,7 @@ def _render_list(
     title: str,
     nav_active: str,
     default_sort: str = queries.DEFAULT_SORT,
+    nav_services: list[Service] | None = None,
     **extra: object,
 ) -> HttpResponse:
     sort = queries.parse_sort(request.GET.get("sort"), default_sort)
@@ -110,7 +112,7 @@ def _render_list(
         "sort": sort,
         "headers": _headers(sort),
         "sort_choices": [(key, SORT_LABELS[key]) for key in queries.SORTS],
-        "nav_services": queries.queue_services(),
+        "nav_services": queries.queue_services() if nav_services is None else nav_services,
         **extra,
     }
     return render(request, "osit/list.html", context)
@@ -118,7 +120,9 @@ def _render_list(
 
 @agent_required
 def queue(request: HttpRequest, slug: str) -> HttpResponse:
-    service = queries.service(slug)
+    # The bar of queues lists every active service: the one asked for is usually among them.
+    nav_services = queries.queue_services()
+    service = next((s for s in nav_services if s.slug == slug), None) or queries.service(slug)
     if service is None:
         raise Http404(_("There is no service %(slug)s.") % {"slug": slug})
     return _render_list(
@@ -126,6 +130,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         queries.queue(request.user, service),
         title=_("Queue: %(service)s") % {"service": service.name},
         nav_active=f"queue:{service.slug}",
+        nav_services=nav_services,
         current_service=service,
         empty_text=_("No active ticket in this queue."),
     )
