@@ -322,3 +322,34 @@ def test_deferred_rows_composes_the_outer_statement_once(personas, make_ticket, 
         core_deferred_rows(manager_page, ("id", "subject"))
     assert composed == [True]  # the page's subquery only
     assert len(ctx) == 1
+
+
+def test_the_converters_of_a_reused_statement_are_looked_up_once(
+    personas, make_ticket, monkeypatch
+):
+    """The rows are converted as the ORM converts them (aware times on SQLite too), with the
+    converters looked up when the statement is first run, not on every run."""
+    from django.db.models.sql import compiler
+
+    first, second = make_ticket(subject="first"), make_ticket(subject="second")
+    actions.add_comment(first, actor=personas.tom, channel="web", body="one")
+    actions.add_comment(second, actor=personas.tom, channel="web", body="two")
+    reusable = Reusable(
+        lambda pk: Comment.objects.filter(ticket_id=pk).only("id", "created_at").order_by("id"),
+        int,
+    )
+    reusable.list(first.pk)
+    looked_up = []
+    real = compiler.SQLCompiler.get_converters
+
+    def counting(self, expressions):
+        looked_up.append(1)
+        return real(self, expressions)
+
+    monkeypatch.setattr(compiler.SQLCompiler, "get_converters", counting)
+    for ticket in (first, second, first):
+        [comment] = reusable.list(ticket.pk)
+        expected = Comment.objects.get(ticket=ticket)
+        assert (comment.pk, comment.created_at) == (expected.pk, expected.created_at)
+        assert timezone.is_aware(comment.created_at)
+    assert len(looked_up) == 3  # the three .get()s above, none for the reused statement
