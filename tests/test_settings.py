@@ -85,3 +85,47 @@ def test_postgresql_statements_are_prepared_unless_turned_off(
     options = json.loads(out.stdout)
     assert options["server_side_binding"] is prepared
     assert options.get("prepare_threshold") == (1 if prepared else None)
+    # Generic plans go with prepared statements (there is no plan to keep without them).
+    generic = "-c plan_cache_mode=force_generic_plan"
+    assert options.get("options") == (generic if prepared else None)
+
+
+def _pg_options(tmp_path, **variables):
+    import json
+    import subprocess
+    import sys
+
+    env = {
+        "OSIT_DATA_DIR": str(tmp_path),
+        "OSIT_DATABASE_URL": "postgres://u@db.example.org:5432/osit",
+        "OSIT_SECRET_KEY": "x" * 40,
+        "PATH": "/usr/bin:/bin",
+        **variables,
+    }
+    code = (
+        "import json, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'osit.settings';"
+        "from django.conf import settings;"
+        "print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
+
+
+def test_generic_plans_can_be_turned_off_and_the_url_options_win(tmp_path):
+    assert "options" not in _pg_options(tmp_path, OSIT_DB_GENERIC_PLANS="false")
+    url = "postgres://u@db.example.org:5432/osit?options=-c%20work_mem%3D64MB"
+    assert _pg_options(tmp_path, OSIT_DATABASE_URL=url)["options"] == "-c work_mem=64MB"
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_keep_one_plan_per_prepared_statement():
+    """What the server was told, read back from it (PostgreSQL only)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's plan cache")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone()[0] == "force_generic_plan"
