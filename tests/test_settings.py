@@ -61,28 +61,8 @@ def test_database_urls():
 def test_postgresql_statements_are_prepared_unless_turned_off(
     monkeypatch, tmp_path, value, prepared
 ):
-    # Settings are read in a fresh interpreter: the test process's own are already loaded.
-    import json
-    import subprocess
-    import sys
-
-    env = {
-        "OSIT_DATA_DIR": str(tmp_path),
-        "OSIT_DATABASE_URL": "postgres://u@db.example.org:5432/osit",
-        "OSIT_SECRET_KEY": "x" * 40,
-        "PATH": "/usr/bin:/bin",
-    }
-    if value is not None:
-        env["OSIT_DB_PREPARED_STATEMENTS"] = value
-    code = (
-        "import json, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'osit.settings';"
-        "from django.conf import settings;"
-        "print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    )
-    options = json.loads(out.stdout)
+    variables = {} if value is None else {"OSIT_DB_PREPARED_STATEMENTS": value}
+    options = _pg_options(tmp_path, **variables)
     assert options["server_side_binding"] is prepared
     assert options.get("prepare_threshold") == (1 if prepared else None)
     # Generic plans go with prepared statements (there is no plan to keep without them).
@@ -91,6 +71,8 @@ def test_postgresql_statements_are_prepared_unless_turned_off(
 
 
 def _pg_options(tmp_path, **variables):
+    """The database options of the settings for PostgreSQL and ``variables``, read in a fresh
+    interpreter (the test process's own settings are already loaded)."""
     import json
     import subprocess
     import sys
