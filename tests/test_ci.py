@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,3 +35,35 @@ def test_ci_runs_the_readmes_test_command():
         if line.strip() and not line.lstrip().startswith("#")
     ]
     assert lines[-1] == _readme_commands()[1]
+    # …as a reader types it: no variable of OSIT's set around it (PostgreSQL is the script's
+    # own finding, the machine's tools are checked before it runs).
+    assert not [line for line in lines if "OSIT_" in line]
+    for needed in ("chromium", "dovecot", "corpus", "6379", "5432"):
+        assert needed in "\n".join(lines[:-1])
+
+
+def _answers(url: str) -> subprocess.CompletedProcess[str]:
+    script = ROOT / "scripts" / "postgres_answers.py"
+    return subprocess.run([sys.executable, str(script), url], capture_output=True, text=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_test_command_finds_no_postgresql_where_nothing_listens():
+    assert _answers(f"postgres://postgres@127.0.0.1:{_free_port()}/osit_ci").returncode == 2
+
+
+def test_the_test_command_runs_postgresql_when_the_machines_server_answers():
+    machine = "postgres://postgres@127.0.0.1:5432/osit_ci"
+    if _answers(machine).returncode == 2:
+        pytest.skip("no PostgreSQL server on this machine")
+    assert _answers(machine).returncode == 0
+    refused = _answers("postgres://no_such_role_osit@127.0.0.1:5432/osit_ci")
+    assert refused.returncode == 1
+    assert "no_such_role_osit" in refused.stderr
+    script = (ROOT / "scripts" / "test").read_text()
+    assert f"MACHINE_POSTGRES={machine}" in script
