@@ -9,7 +9,7 @@ from django.db.models import Count, Prefetch, Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from osit.core.queries import Literal, Reusable, deferred_join
+from osit.core.queries import Literal, Reusable, deferred_join, deferred_rows
 from osit.tickets import actions
 from osit.tickets.models import Comment, Ticket, Watcher
 
@@ -232,7 +232,7 @@ def test_deferred_rows_reads_what_django_composes_for_every_list_user_and_sort(
     actions.take(ticket, actor=personas.nina, channel="web")
     checked = empty = 0
     for page in _pages(personas):
-        rows = core.deferred_rows(page, *ROW_FIELDS)
+        rows = deferred_rows(page, *ROW_FIELDS)
         try:
             sql, params = _django_statement(page, ROW_FIELDS)
         except EmptyResultSet:  # Django too sends no statement for a list that cannot hold any
@@ -269,13 +269,7 @@ def test_deferred_rows_shows_what_each_user_may_see_and_nothing_more(personas, m
         (personas.tom, {mine.pk}),
     ):
         page = queries.for_table(queries.active(user), sort)[:25]
-        assert {row[0] for row in core_deferred_rows(page, ROW_FIELDS)} == expected
-
-
-def core_deferred_rows(page, fields):
-    from osit.core.queries import deferred_rows
-
-    return deferred_rows(page, *fields)
+        assert {row[0] for row in deferred_rows(page, *ROW_FIELDS)} == expected
 
 
 def test_deferred_rows_converts_values_as_the_orm_does(personas, make_ticket):
@@ -284,7 +278,7 @@ def test_deferred_rows_converts_values_as_the_orm_does(personas, make_ticket):
 
     ticket = make_ticket()
     page = queries.for_table(queries.active(personas.tom), queries.Sort("updated"))[:5]
-    [row] = core_deferred_rows(page, ("id", "created_at", "requester__username"))
+    [row] = deferred_rows(page, "id", "created_at", "requester__username")
     assert row == (ticket.pk, Ticket.objects.get(pk=ticket.pk).created_at, "alice")
     assert timezone.is_aware(row[1])
 
@@ -295,9 +289,9 @@ def test_deferred_rows_of_an_empty_or_unsliced_page(personas, make_ticket):
     make_ticket()
     sort = queries.Sort("priority")
     nothing = queries.for_table(Ticket.objects.none(), sort)[:25]
-    assert core_deferred_rows(nothing, ("id",)) == []
+    assert deferred_rows(nothing, "id") == []
     whole = queries.for_table(queries.active(personas.tom), sort)
-    assert core_deferred_rows(whole, ("id",)) == list(whole.values_list("id"))
+    assert deferred_rows(whole, "id") == list(whole.values_list("id"))
 
 
 def test_deferred_rows_composes_the_outer_statement_once(personas, make_ticket, monkeypatch):
@@ -308,7 +302,7 @@ def test_deferred_rows_composes_the_outer_statement_once(personas, make_ticket, 
     make_ticket()
     sort = queries.Sort("status")
     page = lambda user: queries.for_table(queries.active(user), sort)[:10]  # noqa: E731
-    core_deferred_rows(page(personas.tom), ("id", "subject"))
+    deferred_rows(page(personas.tom), "id", "subject")
     composed = []
     real = compiler.SQLCompiler.as_sql
 
@@ -319,7 +313,7 @@ def test_deferred_rows_composes_the_outer_statement_once(personas, make_ticket, 
     manager_page = page(personas.max)  # (reads the manager's roles)
     monkeypatch.setattr(compiler.SQLCompiler, "as_sql", counting)
     with CaptureQueriesContext(connection) as ctx:
-        core_deferred_rows(manager_page, ("id", "subject"))
+        deferred_rows(manager_page, "id", "subject")
     assert composed == [True]  # the page's subquery only
     assert len(ctx) == 1
 

@@ -58,9 +58,7 @@ def test_database_urls():
 
 
 @pytest.mark.parametrize(("value", "prepared"), [(None, True), ("0", False), ("yes", True)])
-def test_postgresql_statements_are_prepared_unless_turned_off(
-    monkeypatch, tmp_path, value, prepared
-):
+def test_postgresql_statements_are_prepared_unless_turned_off(tmp_path, value, prepared):
     variables = {} if value is None else {"OSIT_DB_PREPARED_STATEMENTS": value}
     options = _pg_options(tmp_path, **variables)
     assert options["server_side_binding"] is prepared

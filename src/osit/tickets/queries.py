@@ -7,6 +7,7 @@ whatever the number of rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -184,8 +185,12 @@ def queue_services() -> list[Service]:
     return _QUEUE_SERVICES.list()
 
 
-def service(slug: str) -> Service | None:
-    """The service of a queue's address, or None."""
+def service(slug: str, known: Iterable[Service] = ()) -> Service | None:
+    """The service of a queue's address, or None: taken from ``known`` (services the page has
+    read already, such as :func:`queue_services`) when it is among them, else read."""
+    for candidate in known:
+        if candidate.slug == slug:
+            return candidate
     found = _SERVICE.list(slug)
     return found[0] if found else None
 

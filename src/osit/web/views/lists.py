@@ -122,7 +122,7 @@ def _render_list(
 def queue(request: HttpRequest, slug: str) -> HttpResponse:
     # The bar of queues lists every active service: the one asked for is usually among them.
     nav_services = queries.queue_services()
-    service = next((s for s in nav_services if s.slug == slug), None) or queries.service(slug)
+    service = queries.service(slug, known=nav_services)
     if service is None:
         raise Http404(_("There is no service %(slug)s.") % {"slug": slug})
     return _render_list(
