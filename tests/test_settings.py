@@ -41,7 +41,7 @@ def test_secret_read_from_file(monkeypatch, tmp_path):
 def test_database_urls():
     pg = parse_database_url("postgres://osit:p%40ss@db.example.org:5433/osit?sslmode=require")
     assert (pg.engine, pg.name, pg.user, pg.password, pg.host, pg.port) == (
-        "django.db.backends.postgresql",
+        "osit.core.db.postgresql",
         "osit",
         "osit",
         "p@ss",

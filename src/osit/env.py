@@ -94,7 +94,7 @@ def parse_database_url(url: str, *, variable: str = "OSIT_DATABASE_URL") -> Data
             raise ConfigError(f"{variable}: no database name in {url!r} (postgres://HOST/NAME)")
         options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         return DatabaseConfig(
-            engine="django.db.backends.postgresql",
+            engine="osit.core.db.postgresql",
             name=name,
             user=unquote(parts.username or ""),
             password=unquote(parts.password or ""),
