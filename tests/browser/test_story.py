@@ -53,6 +53,7 @@ def server(tmp_path_factory):
         live.initialise(env)
         live.shell(env, PEOPLE)
         with live.running_server(env, workers=2) as base:
+            base.env = env  # for tests that add data of their own (live.shell)
             yield base
 
 
@@ -153,4 +154,53 @@ def test_seed_001_story(server, browser):
     assert NOTE not in content
     assert JUSTIFICATION not in content
     shot(page, "5-requester-portal-closed")
+    page.context.close()
+
+
+PAGING = f"""
+from osit.directory import actions as d
+from osit.directory.models import User
+from osit.tickets.actions import create_ticket
+paging = d.create_service(actor=None, channel="cli", slug="paging", name="Paging desk")
+d.create_user(actor=None, channel="cli", username="pat", email="pat@osit.test",
+              roles=["technician"], services=[paging], password="{PASSWORD}",
+              first_name="Pat", last_name="Test", validate=False)
+alice, olivia = User.objects.get(username="alice"), User.objects.get(username="olivia")
+for n in range(60):
+    create_ticket(actor=olivia, channel="phone", requester=alice, service=paging,
+                  subject=f"Paging ticket {{n:02d}}")
+"""
+
+
+def test_paging_a_queue_swaps_its_table_and_keeps_the_address(server, browser):
+    live.shell(server.env, PAGING)
+    page = session(browser, server, "pat")
+    page.goto(server + "/queues/paging/?sort=number")
+    assert "Page 1 of 2" in page.inner_text("#ticket-list")
+    page.evaluate("window.ositMark = 'same document'")
+    parts: list[dict] = []
+    page.on("request", lambda r: parts.append(r.headers) if "page=2" in r.url else None)
+
+    page.click("#ticket-list a[rel=next]")
+    page.wait_for_url(re.compile(r"page=2"))
+    page.wait_for_selector("#ticket-list :text('Page 2 of 2')")
+    assert page.evaluate("window.ositMark") == "same document"  # not a new page
+    assert parts and parts[0].get("hx-target") == "ticket-list"
+    rows = page.locator("#ticket-list tbody tr")
+    assert rows.count() == 10
+    assert "Paging ticket 50" in rows.first.inner_text()
+    assert page.locator("h1").inner_text() == "Queue: Paging desk"  # the rest of the page stays
+    assert page.locator("nav.queues a[aria-current=page]").inner_text() == "Paging desk"
+    shot(page, "5-queue-second-page")
+
+    # Sorting by a header swaps the table the same way; going back shows the earlier page.
+    page.click("#ticket-list th a:has-text('Number')")
+    page.wait_for_url(re.compile(r"sort=-number"))
+    page.wait_for_selector("#ticket-list :text('Page 1 of 2')")
+    assert "Paging ticket 59" in page.locator("#ticket-list tbody tr").first.inner_text()
+    page.go_back()
+    page.wait_for_selector("#ticket-list :text('Page 2 of 2')")
+    page.reload()  # the address serves the whole page
+    assert "Page 2 of 2" in page.inner_text("#ticket-list")
+    assert page.locator("h1").inner_text() == "Queue: Paging desk"
     page.context.close()

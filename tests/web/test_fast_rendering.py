@@ -147,7 +147,7 @@ def test_the_ticket_table_escapes_every_value_and_links_each_ticket(personas, ma
     assert 'aria-sort="ascending"' in html and "Priority ▲" in html
     assert '<span class="muted">nobody</span>' in html  # no owner
     assert f'<time datetime="{timezone.localtime(row.updated_at).isoformat()}">' in html
-    assert '<a href="?sort=-closed">Closed</a>' in html
+    assert '<a href="?sort=-closed" hx-get="?sort=-closed">Closed</a>' in html
 
 
 def test_the_ticket_table_speaks_french(personas, make_ticket):

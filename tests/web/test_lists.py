@@ -106,7 +106,12 @@ def test_a_deactivated_service_keeps_its_queue_page_out_of_the_bar(client, perso
     assert 'href="/queues/network/"' in bar
     with count_queries() as active:
         get(client, "queue", "network")
-    assert len(active) == len(inactive) - 1  # the bar's services gave the active one
+    # The bar's services gave the active one; the inactive one was read by its address.
+    by_slug = 'WHERE "directory_service"."slug" ='
+    assert [q for q in inactive.captured_queries if by_slug in q["sql"]]
+    assert not [q for q in active.captured_queries if by_slug in q["sql"]]
+    # One statement fewer, one more: tom's watched tickets (network is not his service).
+    assert len(active) == len(inactive)
 
 
 def test_technician_sees_nothing_of_another_service_queue_unless_watched(client, personas, world):
@@ -247,6 +252,84 @@ def test_paging_with_next_and_previous_links(client, personas, make_ticket, sett
     assert "Previous page" in last.content.decode()
     assert "Next page" not in last.content.decode()
     assert "12 tickets" in page
+
+
+PART = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "ticket-list"}
+
+
+def _part(client, name, *args, **params):
+    return client.get(reverse(f"web:{name}", args=args), params, **PART)
+
+
+def test_paging_links_fetch_the_list_part_alone(client, personas, make_ticket, settings):
+    settings.OSIT_PAGE_SIZE = 5
+    made = [make_ticket(subject=f"ticket {i}") for i in range(12)]
+    login(client, personas.tom)
+    page = get(client, "queue", "appdev", sort="number").content.decode()
+    region = page.split('<div id="ticket-list"', 1)[1]
+    assert 'hx-target="this" hx-swap="outerHTML" hx-push-url="true"' in region
+    assert 'href="?sort=number&amp;page=2" hx-get="?sort=number&amp;page=2"' in region
+    assert 'href="?sort=-number" hx-get="?sort=-number"' in region  # sorting by a header
+
+    second = _part(client, "queue", "appdev", sort="number", page=2)
+    assert numbers(second) == [t.pk for t in made[5:10]]
+    part = second.content.decode()
+    assert part.lstrip().startswith('<div id="ticket-list"')
+    assert "Page 2 of 3" in part and "12 tickets" in part
+    assert "Previous page" in part and "Next page" in part
+    assert "<html" not in part and '<nav class="queues"' not in part and "<h1>" not in part
+    assert "HX-Request" in second["Vary"] and "HX-Request" in get(client, "mine")["Vary"]
+
+
+def test_the_list_part_of_every_list_page(client, personas, world):
+    login(client, personas.olivia)
+    for name, args in (("queue", ("appdev",)), ("mine", ()), ("unowned", ()), ("closed", ())):
+        whole = get(client, name, *args)
+        part = _part(client, name, *args)
+        assert numbers(part) == numbers(whole), name
+        assert part.content.decode().lstrip().startswith('<div id="ticket-list"'), name
+
+
+def test_the_whole_page_when_htmx_restores_its_history_or_targets_something_else(
+    client, personas, world
+):
+    login(client, personas.tom)
+    restoring = {**PART, "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"}
+    for headers in (restoring, {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "main"}):
+        page = client.get(reverse("web:queue", args=["appdev"]), **headers).content.decode()
+        assert "<html" in page and '<nav class="queues"' in page
+
+
+def test_the_list_part_of_an_unknown_queue_is_not_found(client, personas, world):
+    login(client, personas.tom)
+    assert _part(client, "queue", "nowhere").status_code == 404
+
+
+def test_the_list_part_runs_fewer_queries_and_as_many_for_more_tickets(
+    client, personas, make_ticket, settings
+):
+    settings.OSIT_PAGE_SIZE = 5
+    for i in range(3):
+        make_ticket(subject=f"few {i}")
+    login(client, personas.tom)
+    _part(client, "queue", "appdev")
+    with count_queries() as few:
+        _part(client, "queue", "appdev", page=1)
+    with count_queries() as whole:
+        get(client, "queue", "appdev", page=1)
+    for i in range(12):
+        make_ticket(subject=f"many {i}")
+    with count_queries() as many:
+        assert len(numbers(_part(client, "queue", "appdev", page=2))) == 5
+    assert_same_query_count(few, many)
+    # The session, the service by its address, the count and the rows; no bar of queues.
+    assert len(few) == 4 and len(whole) == 4
+    assert not [
+        q for q in few.captured_queries if 'WHERE "directory_service"."is_active"' in q["sql"]
+    ]
+    with count_queries() as mine:
+        _part(client, "mine")
+    assert len(mine) == 3  # the session, the count, the rows
 
 
 @pytest.mark.parametrize("sort", ["owner", "-owner", "service", "priority", "-updated"])

@@ -3,15 +3,121 @@
 from __future__ import annotations
 
 import copy
+import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import CharField, QuerySet, Value
+from django.db.models import CharField, Count, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.sql import Query
+from django.db.models.sql.constants import MULTI, SINGLE
+
+# --- statements sent together ------------------------------------------------------------------
+
+
+class Statement(NamedTuple):
+    """A statement composed and not yet run, and what its rows become.
+
+    ``read(rows)`` turns the rows the database returned into the caller's result; ``read(None)``
+    runs the statement itself (where it was not sent with others). ``sql`` is None when no
+    statement is needed (``read(None)`` then answers without one).
+    """
+
+    sql: str | None
+    params: Sequence[Any]
+    read: Callable[[list[tuple[Any, ...]] | None], Any]
+
+
+def together(statements: Sequence[Statement], using: str = DEFAULT_DB_ALIAS) -> list[Any]:
+    """The results of ``statements``, sent to the database in one round trip where it can.
+
+    On PostgreSQL the statements go out in psycopg's pipeline mode: each is still prepared,
+    run and logged as a query of its own (Django's execute wrappers, query counts and errors see
+    every one), but the page waits for the server once instead of once per statement (issue 5:
+    a ticket page's seven reads after the ticket took seven round trips). Elsewhere (SQLite,
+    which has no round trip) each runs in turn.
+    """
+    sent = [s for s in statements if s.sql is not None]
+    fetched = _send_together(using, [(s.sql, s.params) for s in sent]) if len(sent) > 1 else None
+    if fetched is None:
+        return [s.read(None) for s in statements]
+    rows = dict(zip((id(s) for s in sent), fetched, strict=True))
+    return [s.read(rows.get(id(s))) for s in statements]
+
+
+def _send_together(
+    alias: str, statements: list[tuple[Any, Sequence[Any]]]
+) -> list[list[tuple[Any, ...]]] | None:
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return None
+    cursors = [connection.cursor() for _ in statements]  # connects, checks the connection
+    raw = connection.connection
+    try:
+        if raw.pgconn.pipeline_status:  # already in a pipeline: one at a time
+            return None
+        with connection.wrap_database_errors:
+            with raw.pipeline():
+                for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                    cursor.execute(sql, params)
+            return [cursor.fetchall() for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def count_statement(queryset: QuerySet[Any]) -> Statement:
+    """``queryset.count()`` as a :class:`Statement`: Django's own COUNT, composed now.
+
+    Django's ``count()`` composes it and is stopped where it would run the statement. A count
+    Django makes some other way (through a subquery of its own) simply runs now, and its result
+    is the statement's.
+    """
+    if queryset._result_cache is not None:  # type: ignore[attr-defined]
+        n = len(queryset)
+        return Statement(None, (), lambda _rows: n)
+    query = queryset.query.clone()
+    query.__class__ = _counting(type(query))
+    query._osit_count_of = query  # type: ignore[attr-defined]  # not its clones
+    query._osit_caught = caught = []  # type: ignore[attr-defined]
+    value = query.get_aggregation(queryset.db, {"__count": Count("*")})["__count"]
+    if not caught:
+        return Statement(None, (), lambda _rows: value)
+    sql, params = caught[0]
+    return Statement(
+        sql, params, lambda rows: queryset.count() if rows is None else int(rows[0][0] or 0)
+    )
+
+
+@functools.cache
+def _counting(query_class: type[Query]) -> type[Query]:
+    class CountingQuery(query_class):  # type: ignore[valid-type,misc]
+        """A query whose own aggregate statement is composed and kept, not run."""
+
+        def get_compiler(self, *args: Any, **kwargs: Any) -> Any:
+            compiler = super().get_compiler(*args, **kwargs)
+            if self.__dict__.get("_osit_count_of") is not self:
+                return compiler  # a clone (an inner query): composed as usual
+            caught = self._osit_caught
+
+            def execute_sql(result_type: Any = MULTI, *_a: Any, **_k: Any) -> Any:
+                if result_type != SINGLE:
+                    raise TypeError("a count runs one statement for one row")
+                try:
+                    caught.append(compiler.as_sql())
+                except EmptyResultSet:
+                    return None  # Django's answer for a count that needs no statement: 0
+                return (0,)
+
+            compiler.execute_sql = execute_sql
+            return compiler
+
+    return CountingQuery
 
 
 def deferred_join(page: QuerySet[Any]) -> QuerySet[Any]:
@@ -50,9 +156,15 @@ def deferred_rows(page: QuerySet[Any], *fields: str) -> list[tuple[Any, ...]]:
     takes a queue page's rows from 1.36 ms to 0.9 ms. ``tests/test_queries.py`` holds the text
     to the one Django composes.
     """
+    statement = deferred_rows_statement(page, *fields)
+    return statement.read(None)  # type: ignore[no-any-return]
+
+
+def deferred_rows_statement(page: QuerySet[Any], *fields: str) -> Statement:
+    """:func:`deferred_rows` as a :class:`Statement`, to send with others (:func:`together`)."""
     query = page.query
     if not (query.is_sliced and query.order_by):
-        return list(page.values_list(*fields))
+        return Statement(None, (), lambda _rows: list(page.values_list(*fields)))
     alias = page.db
     key = (alias, page.model, tuple(query.order_by), fields)
     try:
@@ -60,7 +172,7 @@ def deferred_rows(page: QuerySet[Any], *fields: str) -> list[tuple[Any, ...]]:
     except KeyError:
         outer = _OUTERS[key] = _compose_outer(page, fields)
     if outer is None:
-        return list(deferred_join(page).values_list(*fields))
+        return Statement(None, (), lambda _rows: list(deferred_join(page).values_list(*fields)))
     connection = connections[alias]
     # As ``filter(pk__in=page.values("pk"))`` nests it: resolved against a fresh outer query
     # (its aliases renamed away from the outer one's), then compiled as a subquery.
@@ -68,9 +180,13 @@ def deferred_rows(page: QuerySet[Any], *fields: str) -> list[tuple[Any, ...]]:
     try:
         inner_sql, inner_params = inner.as_sql(None, connection)
     except EmptyResultSet:
-        return []
+        return Statement(None, (), lambda _rows: [])
     sql = outer.head + inner_sql + outer.tail
-    return list(_run(outer.queryset, outer.compiler, sql, inner_params, alias))
+    return Statement(
+        sql,
+        inner_params,
+        lambda rows: list(_run(outer.queryset, outer.compiler, sql, inner_params, alias, rows)),
+    )
 
 
 def _compose_outer(page: QuerySet[Any], fields: tuple[str, ...]) -> _Outer | None:
@@ -101,10 +217,16 @@ _OUTERS: dict[tuple[Any, ...], _Outer | None] = {}
 
 
 def _run(
-    queryset: QuerySet[Any], compiler: Any, sql: str, params: list[Any], alias: str
+    queryset: QuerySet[Any],
+    compiler: Any,
+    sql: str,
+    params: Sequence[Any],
+    alias: str,
+    rows: list[tuple[Any, ...]] | None = None,
 ) -> QuerySet[Any]:
     """``queryset`` running ``sql`` with ``params`` through ``compiler`` (composed earlier for
     the same shape of statement): the ORM's own rows, models and prefetches, no composing.
+    With ``rows`` (read already, :func:`together`), nothing runs: they are the result.
 
     The columns' converters (what the ORM applies to each value it reads) are looked up once
     per composed statement too: Django looks them up per column on every run, a tenth of the
@@ -118,6 +240,9 @@ def _run(
     compiler.get_converters = lambda _expressions: converters
     compiler.connection = connections[alias]  # this thread's
     compiler.as_sql = lambda *_a, **_k: (sql, params)
+    if rows is not None:
+        read = rows if not compiler.has_extra_select else [r[: compiler.col_count] for r in rows]
+        compiler.execute_sql = lambda *_a, **_k: [read]
     query = copy.copy(queryset.query)
     query.get_compiler = lambda *_a, **_k: compiler  # type: ignore[method-assign]
     rows: QuerySet[Any] = QuerySet.__new__(type(queryset))
@@ -173,18 +298,36 @@ class Reusable:
         self._composed: dict[str, _Composed | None] = {}
 
     def list(self, *args: Any, using: str = DEFAULT_DB_ALIAS) -> list[Any]:
-        """The rows of ``build(*args)`` on database ``using``."""
+        """The rows of ``build(*args)`` on database ``using`` (read already when a
+        :func:`read_ahead` block around the call read them)."""
+        ahead = _AHEAD.get()
+        if ahead is not None:
+            key = (id(self), args, using)
+            if key in ahead:
+                return list(ahead[key])
+        return self.statement(*args, using=using).read(None)  # type: ignore[no-any-return]
+
+    def statement(self, *args: Any, using: str = DEFAULT_DB_ALIAS) -> Statement:
+        """``list(*args)`` as a :class:`Statement`, to send with others (:func:`together`)."""
         if len(args) != len(self.types) or any(
             type(a) is not t for a, t in zip(args, self.types, strict=True)
         ):
             raise TypeError(f"expected arguments of types {self.types}, got {args!r}")
         entry = self._entry(using)
         if entry is None:
-            return list(self.build(*args).using(using))
+            return Statement(None, (), lambda _rows: list(self.build(*args).using(using)))
         params = list(entry.params)
         for index, position in entry.positions:
             params[index] = args[position]
-        return list(_run(entry.queryset, entry.compiler, entry.sql, params, using))
+        return Statement(
+            entry.sql,
+            params,
+            lambda rows: list(_run(entry.queryset, entry.compiler, entry.sql, params, using, rows)),
+        )
+
+    def ahead(self, *args: Any, using: str = DEFAULT_DB_ALIAS) -> Ahead:
+        """A read of ``list(*args)`` for :func:`read_ahead`."""
+        return Ahead(self, args, using)
 
     def is_reused(self, alias: str = DEFAULT_DB_ALIAS) -> bool:
         return self._entry(alias) is not None
@@ -224,6 +367,42 @@ class Reusable:
         if (sql, positions, others) != second[:3]:
             return None  # the SQL depends on more than the arguments' values
         return _Composed(sql, tuple(positions), tuple(params), compiler, queryset)
+
+
+class Ahead(NamedTuple):
+    reusable: Reusable
+    args: tuple[Any, ...]
+    using: str
+
+
+# The rows read ahead for the current block, by (Reusable, arguments, database).
+_AHEAD: ContextVar[dict[tuple[int, tuple[Any, ...], str], list[Any]] | None] = ContextVar(
+    "osit_read_ahead", default=None
+)
+
+
+@contextmanager
+def read_ahead(*reads: Ahead) -> Iterator[None]:
+    """Read ``reads`` now, together (:func:`together`: one round trip on PostgreSQL); inside the
+    block, each ``reusable.list(*args)`` they name answers with those rows instead of a query.
+
+    For a page whose reads do not depend on each other but are made by separate functions (the
+    ticket page's links, timeline, watchers and menus): the view names them up front, and the
+    functions stay as they are. A read named here and not made costs its statement only.
+    """
+    store = dict(_AHEAD.get() or {})
+    by_alias: dict[str, list[Ahead]] = {}
+    for read in reads:
+        by_alias.setdefault(read.using, []).append(read)
+    for alias, group in by_alias.items():
+        results = together([r.reusable.statement(*r.args, using=alias) for r in group], alias)
+        for read, result in zip(group, results, strict=True):
+            store[(id(read.reusable), read.args, alias)] = result
+    token = _AHEAD.set(store)
+    try:
+        yield
+    finally:
+        _AHEAD.reset(token)
 
 
 class _Composed(NamedTuple):

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from osit.core.errors import Conflict, InvalidInput, NotFound
-from osit.core.queries import Reusable
+from osit.core.queries import Ahead, Reusable
 from osit.directory.models import User
 from osit.tickets.actions import (
     MAX_SUBJECT,
@@ -111,6 +111,11 @@ _LINKS = Reusable(
     ),
     int,
 )
+
+
+def links_reads(ticket: Ticket) -> list[Ahead]:
+    """The read :func:`links_of` makes, for ``osit.core.queries.read_ahead``."""
+    return [_LINKS.ahead(ticket.pk)]
 
 
 def links_of(ticket: Ticket, *, visible_to: User | None = None) -> list[LinkView]:

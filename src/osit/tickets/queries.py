@@ -7,14 +7,23 @@ whatever the number of rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
-from osit.core.queries import Reusable, deferred_rows
+from osit.core.queries import (
+    Ahead,
+    Reusable,
+    Statement,
+    count_statement,
+    deferred_rows,
+    deferred_rows_statement,
+    together,
+)
 from osit.directory.choices import Role
 from osit.directory.models import NAME_FIELDS, Service, display_name
 from osit.tickets.choices import UNOWNED_STATUSES, Status
@@ -111,27 +120,67 @@ class TableRow:
     application_name: str | None
 
 
+def _table_row(r: tuple[Any, ...]) -> TableRow:
+    # ROW_FIELDS: 7 ticket columns, the requester's 3 and the owner's 3 names, 3 more.
+    return TableRow(
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        display_name(r[7], r[8], r[9]),
+        display_name(r[10], r[11], r[12]) if r[10] is not None else None,
+        r[13],
+        r[14],
+        r[15],
+    )
+
+
 def table_rows(queryset: QuerySet[Ticket]) -> list[TableRow]:
     """The rows of ``queryset`` (a page of ``for_table``) as :class:`TableRow`, in one query
     (a deferred join: ``osit.core.queries.deferred_rows``)."""
-    # ROW_FIELDS: 7 ticket columns, the requester's 3 and the owner's 3 names, 3 more.
-    return [
-        TableRow(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            display_name(r[7], r[8], r[9]),
-            display_name(r[10], r[11], r[12]) if r[10] is not None else None,
-            r[13],
-            r[14],
-            r[15],
-        )
-        for r in deferred_rows(queryset, *ROW_FIELDS)
-    ]
+    return [_table_row(r) for r in deferred_rows(queryset, *ROW_FIELDS)]
+
+
+def table_page(
+    queryset: QuerySet[Ticket],
+    number: str | None,
+    per_page: int,
+    *,
+    also: Sequence[Statement] = (),
+) -> tuple[Page, list[TableRow], list[Any]]:
+    """Page ``number`` of ``queryset`` (ordered: ``for_table``), as ``Paginator.get_page`` gives
+    it, with its :class:`TableRow` rows and the results of the statements ``also``.
+
+    The count, the page's rows and ``also`` are sent together (one round trip on PostgreSQL,
+    ``osit.core.queries.together``): the rows are those of the page asked for, read before the
+    count says whether it exists; a number past the last page (or not a page number) reads the
+    page ``get_page`` falls back to afterwards.
+    """
+    try:
+        wanted = int(str(number)) if number not in (None, "") else 1
+    except ValueError:
+        wanted = 1
+    guess = max(wanted, 1)
+    bottom = (guess - 1) * per_page
+    results = together(
+        [
+            count_statement(queryset),
+            deferred_rows_statement(queryset[bottom : bottom + per_page], *ROW_FIELDS),
+            *also,
+        ],
+        queryset.db,
+    )
+    paginator = Paginator(queryset, per_page)
+    paginator.__dict__["count"] = results[0]  # Paginator.count is a cached property
+    page = paginator.get_page(number)
+    if page.number == guess:
+        rows = [_table_row(r) for r in results[1]]
+    else:
+        rows = table_rows(page.object_list)  # type: ignore[arg-type]
+    return page, rows, results[2:]
 
 
 def sees_all_services(user: User) -> bool:
@@ -185,6 +234,11 @@ def queue_services() -> list[Service]:
     return _QUEUE_SERVICES.list()
 
 
+def queue_services_statement() -> Statement:
+    """:func:`queue_services` as a statement, to send with a page's others."""
+    return _QUEUE_SERVICES.statement()
+
+
 def service(slug: str, known: Iterable[Service] = ()) -> Service | None:
     """The service of a queue's address, or None: taken from ``known`` (services the page has
     read already, such as :func:`queue_services`) when it is among them, else read."""
@@ -204,6 +258,11 @@ _WATCHERS = Reusable(
     ),
     int,
 )
+
+
+def watchers_reads(ticket: Ticket) -> list[Ahead]:
+    """The read :func:`watchers_of` makes, for ``osit.core.queries.read_ahead``."""
+    return [_WATCHERS.ahead(ticket.pk)]
 
 
 def watchers_of(ticket: Ticket) -> list[Watcher]:

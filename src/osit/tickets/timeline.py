@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from osit.audit.models import Event
-from osit.core.queries import Reusable
+from osit.core.queries import Ahead, Reusable
 from osit.directory.models import Application, Service, User, display_name
 from osit.tickets import lifecycle
 from osit.tickets.choices import Channel, Criticality, Severity, WatcherKind
@@ -174,6 +174,12 @@ _TIME_ENTRIES = Reusable(
     ),
     int,
 )
+
+
+def timeline_reads(ticket: Ticket, *, include_internal: bool) -> list[Ahead]:
+    """The reads :func:`build_timeline` makes, for ``osit.core.queries.read_ahead``."""
+    reads = [q.ahead(ticket.pk) for q in _QUERIES[include_internal]]
+    return [*reads, _TIME_ENTRIES.ahead(ticket.pk)] if include_internal else reads
 
 
 def build_timeline(ticket: Ticket, *, include_internal: bool) -> list[Entry]:

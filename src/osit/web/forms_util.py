@@ -9,7 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from osit.core.errors import DomainError
-from osit.core.queries import Reusable
+from osit.core.queries import Ahead, Reusable
 
 
 def add_domain_error(
@@ -76,3 +76,7 @@ class Menu:
         self.build = build
         self.label_fields = tuple(label_fields)
         self.rows = Reusable(lambda: build().values_list("pk", *self.label_fields))
+
+    def ahead(self) -> Ahead:
+        """The read of the menu's rows, for ``osit.core.queries.read_ahead``."""
+        return self.rows.ahead()

@@ -171,7 +171,8 @@ def _header_cells(headers: Sequence[dict[str, Any]], sortable: bool) -> list[str
         attr = f' aria-sort="{_e(aria)}"' if sortable and aria else ""
         if sortable and h.get("key"):
             arrow = " ▲" if aria == "ascending" else " ▼" if aria == "descending" else ""
-            inner = f'<a href="?sort={_e(h["param"])}">{label}{arrow}</a>'
+            query = f"?sort={_e(h['param'])}"
+            inner = f'<a href="{query}" hx-get="{query}">{label}{arrow}</a>'
         else:
             inner = label
         cells.append(f'<th scope="col"{attr}>{inner}</th>')
@@ -187,7 +188,8 @@ def ticket_table(
     show_closed: bool = False,
 ) -> SafeString:
     """The table of ``tickets`` (``osit.tickets.queries.TableRow``) with the page's ``headers``
-    (and ``sort`` when sortable)."""
+    (and ``sort`` when sortable: the headers' links then also fetch the list's part alone, for
+    the ``#ticket-list`` around the table, ``osit/_ticket_list.html``)."""
     headers = context.get("headers") or []
     sort = context.get("sort")
     ticket_before, ticket_after = _url_pattern("web:ticket", _NUMBER)
@@ -205,7 +207,7 @@ def ticket_table(
         closed = _e(_("Closed"))
         if sortable:
             param = "closed" if sort is not None and sort.param == "-closed" else "-closed"
-            closed = f'<a href="?sort={param}">{closed}</a>'
+            closed = f'<a href="?sort={param}" hx-get="?sort={param}">{closed}</a>'
         head.append(f'<th scope="col">{closed}</th>')
 
     rows = []

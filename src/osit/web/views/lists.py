@@ -13,10 +13,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -101,27 +101,43 @@ def _render_list(
     **extra: object,
 ) -> HttpResponse:
     sort = queries.parse_sort(request.GET.get("sort"), default_sort)
-    page = Paginator(queries.for_table(tickets, sort), settings.OSIT_PAGE_SIZE).get_page(
-        request.GET.get("page")
+    part = list_part_only(request)
+    # The count, the rows and the bar of queues: one round trip (queries.table_page).
+    page, rows, also = queries.table_page(
+        queries.for_table(tickets, sort),
+        request.GET.get("page"),
+        settings.OSIT_PAGE_SIZE,
+        also=[queries.queue_services_statement()] if nav_services is None and not part else [],
     )
     context = {
         "title": title,
         "nav_active": nav_active,
         "page_obj": page,
-        "tickets": queries.table_rows(page.object_list),
+        "tickets": rows,
         "sort": sort,
         "headers": _headers(sort),
         "sort_choices": [(key, SORT_LABELS[key]) for key in queries.SORTS],
-        "nav_services": queries.queue_services() if nav_services is None else nav_services,
+        "nav_services": also[0] if also else nav_services,
         **extra,
     }
-    return render(request, "osit/list.html", context)
+    response = render(request, "osit/_ticket_list.html" if part else "osit/list.html", context)
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
+
+
+def list_part_only(request: HttpRequest) -> bool:
+    """Whether the request asks for the list's part alone (``#ticket-list``: its count, table
+    and pager), as paging and sorting by a header do with HTMX; the address bar then shows the
+    page's address, which serves the whole page (a reload, or HTMX restoring its history)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and htmx.target == "ticket-list" and not htmx.history_restore_request
 
 
 @agent_required
 def queue(request: HttpRequest, slug: str) -> HttpResponse:
     # The bar of queues lists every active service: the one asked for is usually among them.
-    nav_services = queries.queue_services()
+    # The list's part alone (paging) has no bar: its service is read by its address.
+    nav_services = [] if list_part_only(request) else queries.queue_services()
     service = queries.service(slug, known=nav_services)
     if service is None:
         raise Http404(_("There is no service %(slug)s.") % {"slug": slug})

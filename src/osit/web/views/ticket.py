@@ -23,10 +23,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from osit.core.errors import Conflict, DomainError, Forbidden, NotFound
+from osit.core.queries import read_ahead
 from osit.directory.actions import find_user
 from osit.tickets import actions, lifecycle, links, queries
 from osit.tickets.choices import Channel, Status, WatcherKind
-from osit.tickets.links import DONE, links_of, merged_here
+from osit.tickets.links import DONE, links_of, links_reads, merged_here
 from osit.tickets.models import LinkKind, Ticket, Watcher
 from osit.tickets.policy import (
     Action,
@@ -36,8 +37,9 @@ from osit.tickets.policy import (
     is_agent,
     visible_tickets,
 )
-from osit.tickets.timeline import build_timeline, format_minutes
+from osit.tickets.timeline import build_timeline, format_minutes, timeline_reads
 from osit.web.forms_ticket import (
+    ACTIVITIES,
     AssignForm,
     AttachForm,
     ClassifyForm,
@@ -269,6 +271,30 @@ def _render(
         open_panel, form = bound
         panels[open_panel] = form
     include_internal = perms[Action.READ_INTERNAL]
+    # The page's reads after the ticket depend only on it: sent together, one round trip.
+    reads = [
+        *links_reads(ticket),
+        *timeline_reads(ticket, include_internal=include_internal),
+        *queries.watchers_reads(ticket),
+        *([ACTIVITIES.ahead()] if "reply" in panels and perms[Action.LOG_TIME] else []),
+    ]
+    with read_ahead(*reads):
+        return _render_page(
+            request, ticket, perms, panels, open_panel, page_error, include_internal, status
+        )
+
+
+def _render_page(
+    request: HttpRequest,
+    ticket: Ticket,
+    perms: dict[str, bool],
+    panels: dict[str, forms.Form | str],
+    open_panel: str,
+    page_error: str,
+    include_internal: bool,
+    status: int,
+) -> HttpResponse:
+    user = request.user
     linked = links_of(ticket, visible_to=user)
     timeline = build_timeline(ticket, include_internal=include_internal)
     context: dict[str, Any] = {
