@@ -90,10 +90,15 @@ class Session:
             self.local.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
         return self.local.opener
 
-    def get(self, path: str) -> int:
-        with self.opener().open(self.base + path, timeout=60) as response:
+    def get(self, path: str, headers: dict[str, str] | None = None) -> int:
+        request = urllib.request.Request(self.base + path, headers=headers or {})
+        with self.opener().open(request, timeout=60) as response:
             response.read()
             return response.status
+
+    def text(self, path: str) -> str:
+        with self.opener().open(self.base + path, timeout=60) as response:
+            return response.read().decode()
 
 
 def api_call(

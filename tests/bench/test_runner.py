@@ -31,6 +31,14 @@ def test_measure_reports_median_p95_and_throughput():
     assert result["rps"] > 0
 
 
+def test_the_tenth_page_is_read_from_the_pager_in_any_language():
+    runner = load_runner()
+    last = '<a rel="prev" href="?sort=priority&amp;page=5" hx-get="?sort=priority&amp;page=5">'
+    assert runner.tenth_page(last + "Page 6 of 6") == 6  # a queue of six pages: its last
+    assert runner.tenth_page(last.replace("page=5", "page=9") + "Page 10 sur 40") == 10
+    assert runner.tenth_page("<p>12 tickets</p>") == 1  # one page, no pager
+
+
 def test_the_report_puts_osit_and_the_peer_side_by_side(tmp_path, monkeypatch):
     runner = load_runner()
     monkeypatch.setattr(runner, "RESULTS", tmp_path)
@@ -121,7 +129,16 @@ def test_the_query_counter_counts_a_page(tmp_path):
         assert run_osit(["bench", "seed", "--tickets", "30"], env, timeout=300).returncode == 0
         token = run_osit(["token", "create", "bench-agent-000"], env).stdout.strip()
         spec = {
-            "urls": {"bench-agent-000": {"mine": "/mine/", "api": "/api/v1/tickets"}},
+            "urls": {
+                "bench-agent-000": {
+                    "mine": "/mine/",
+                    "api": "/api/v1/tickets",
+                    "part": {
+                        "path": "/mine/",
+                        "headers": {"HX-Request": "true", "HX-Target": "ticket-list"},
+                    },
+                }
+            },
             "tokens": {"bench-agent-000": token},
         }
         out = subprocess.run(
@@ -137,6 +154,9 @@ def test_the_query_counter_counts_a_page(tmp_path):
         counted = json.loads(out.stdout)
         assert counted["mine"]["status"] == 200 and 0 < counted["mine"]["queries"] < 30
         assert counted["api"]["status"] == 200 and 0 < counted["api"]["queries"] < 30
+        # With its headers: the list's part alone, without the bar of queues.
+        assert counted["part"]["status"] == 200
+        assert counted["part"]["queries"] == counted["mine"]["queries"] - 1
 
 
 @pytest.mark.django_db

@@ -375,3 +375,138 @@ def test_the_facts_are_written_as_the_template_wrote_them(personas, make_ticket,
     assert _squeezed(got) == _squeezed(expected)
     if full:
         assert "VIP &amp; &lt;urgent&gt;" in got and "&lt;Lyon&gt;" in got
+
+
+def _panels_context(personas, make_ticket, *, links: bool, may_link: bool, merged: bool, some):
+    from osit.tickets.links import LinkView
+
+    ticket = make_ticket(subject="Panels")
+    other = make_ticket(subject=HOSTILE)
+    panels = {"reply": object(), **{name: "lazy" for name in some}}
+    return {
+        "ticket": ticket,
+        "panels": panels,
+        "open_panel": "",
+        "may": {"link": may_link},
+        "links": [LinkView(7, "depends_on", "Depends on <&>", True, other)] if links else [],
+        "merged_from": [3, 4] if merged else [],
+        "csrf_token": "tok<en>",
+    }
+
+
+ALL_LAZY = ("status", "reroute", "assign", "classify", "priority", "watchers", "attach", "link")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize(
+    ("links", "may_link", "merged", "some"),
+    [
+        (False, False, False, (*ALL_LAZY, "merge")),
+        (True, True, True, ALL_LAZY),
+        (True, False, False, ("status", "watchers")),
+        (False, False, True, ()),
+    ],
+)
+def test_the_panels_are_written_as_the_template_writes_them(
+    personas, make_ticket, language, links, may_link, merged, some
+):
+    context = _panels_context(
+        personas, make_ticket, links=links, may_link=may_link, merged=merged, some=some
+    )
+    with translation.override(language):
+        expected = Template('{% include "osit/ticket/_panels.html" %}').render(Context(context))
+        got = Template("{% load osit_render %}{% ticket_panels %}").render(Context(context))
+    assert _squeezed(got) == _squeezed(expected)
+    assert got.count("<details") == len(some)
+    assert ("&lt;b&gt;&quot;O&#x27;Brien&quot;" in got) == links  # the other end's subject
+    assert ("tok&lt;en&gt;" in got) == (links and may_link)  # the unlink form's token
+
+
+def test_a_panel_whose_form_is_in_the_page_is_the_templates_to_write(personas, make_ticket):
+    from osit.web.forms_ticket import WatcherForm
+
+    context = _panels_context(
+        personas, make_ticket, links=False, may_link=False, merged=False, some=ALL_LAZY
+    )
+    context["panels"]["watchers"] = WatcherForm(ticket=context["ticket"])
+    context["open_panel"] = "watchers"
+    expected = Template('{% include "osit/ticket/_panels.html" %}').render(Context(context))
+    got = Template("{% load osit_render %}{% ticket_panels %}").render(Context(context))
+    assert got == expected
+    assert 'id="panel-watchers" open' in got and "<form" in got
+
+
+TOKEN = "tok<en>"
+
+
+def _reply(form, ticket, may_reply=True, token=TOKEN):
+    context = {"ticket": ticket, "may": {"reply": may_reply}, "csrf_token": token}
+    return Template("{% load osit_render %}{% reply_panel form %}").render(
+        Context({**context, "form": form})
+    )
+
+
+def _reply_from_template(form, ticket, may_reply=True, token=TOKEN):
+    from django.template.loader import render_to_string
+
+    return render_to_string(
+        "osit/ticket/_reply.html",
+        {
+            "form": form,
+            "may_reply": may_reply,
+            "action": f"/tickets/{ticket.pk}/reply/",
+            "csrf_token": token,
+        },
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize(
+    ("can_note", "can_log_time", "can_attach", "may_reply"),
+    [(True, True, True, True), (False, True, False, True), (True, False, True, False)],
+)
+def test_the_reply_panel_made_once_is_each_pages_own(
+    personas, make_ticket, language, can_note, can_log_time, can_attach, may_reply
+):
+    from osit.web.forms_ticket import ReplyForm, UnboundReply
+
+    first, second = make_ticket(subject="one"), make_ticket(subject="two")
+    rights = {"can_note": can_note, "can_log_time": can_log_time, "can_attach": can_attach}
+    with translation.override(language):
+        for ticket, token in ((first, "tok<en>"), (second, "other"), (first, "third")):
+            got = _reply(UnboundReply(ticket, **rights), ticket, may_reply, token)
+            fresh = ReplyForm(ticket=ticket, **rights)
+            assert got == _reply_from_template(fresh, ticket, may_reply, token)
+            assert f'action="/tickets/{ticket.pk}/reply/"' in got
+            assert got.count(f'value="{token.replace("<", "&lt;").replace(">", "&gt;")}"') == 1
+    assert ('id="reply-activity"' in got) == can_log_time
+    assert ('value="internal"' in got) == can_note
+    assert ('id="reply-attachments"' in got) == can_attach
+
+
+def test_a_reply_sent_back_with_errors_shows_them(personas, make_ticket):
+    from osit.web.forms_ticket import ReplyForm, UnboundReply
+
+    ticket = make_ticket()
+    form = ReplyForm(
+        {"visibility": "public", "time_spent_minutes": "-5", "body": "Kept"},
+        ticket=ticket,
+    )
+    assert not form.is_valid()
+    got = _reply(form, ticket)
+    assert got == _reply_from_template(form, ticket)
+    assert "Kept" in got and 'class="errorlist"' in got
+    fresh = _reply(UnboundReply(ticket, can_note=True, can_log_time=True, can_attach=True), ticket)
+    assert "Kept" not in fresh and 'class="errorlist"' not in fresh
+
+
+def test_the_reply_panel_follows_the_activity_menu(personas, make_ticket):
+    from osit.tickets.models import ActivityType
+    from osit.web.forms_ticket import UnboundReply
+
+    ticket = make_ticket()
+    rights = {"can_note": True, "can_log_time": True, "can_attach": True}
+    before = _reply(UnboundReply(ticket, **rights), ticket)
+    ActivityType.objects.create(name="Site <visit>")  # test setup: a new activity
+    after = _reply(UnboundReply(ticket, **rights), ticket)
+    assert "Site &lt;visit&gt;" in after and "Site &lt;visit&gt;" not in before

@@ -1,8 +1,9 @@
 """SQL queries per request for the benchmark runner: each URL once through Django's test client,
 against the benchmark database, counting the statements (``python -m osit.bench.queries``).
 
-Input on stdin (JSON): ``{"username": …, "urls": {name: url}, "token": …}``; output on stdout:
-``{name: {"status": code, "queries": n}}``. URLs under /api/ use the token.
+Input on stdin (JSON): ``{"urls": {username: {name: url}}, "tokens": {username: token}}``, where
+a url may be ``{"path": url, "headers": {name: value}}``; output on stdout:
+``{name: {"status": code, "queries": n}}``. URLs under /api/ use the user's token.
 """
 
 from __future__ import annotations
@@ -29,8 +30,12 @@ def main() -> int:
     for who, urls in spec["urls"].items():
         client = Client()
         client.force_login(User.objects.get(username=who))
-        for name, url in urls.items():
-            headers = {"Authorization": f"Bearer {spec['tokens'][who]}"} if "/api/" in url else {}
+        for name, page in urls.items():
+            # A URL, or {"path": URL, "headers": {...}} for a request made with headers (HTMX).
+            url = page if isinstance(page, str) else page["path"]
+            headers = {} if isinstance(page, str) else dict(page.get("headers", {}))
+            if "/api/" in url:
+                headers["Authorization"] = f"Bearer {spec['tokens'][who]}"
             client.get(url, headers=headers)  # warm per-process caches, as a server is
             with CaptureQueriesContext(connection) as ctx:
                 response = client.get(url, headers=headers)

@@ -7,6 +7,9 @@ observation comment, a transition the life cycle forbids, who may do what — ar
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -114,6 +117,32 @@ class ReplyForm(_TicketForm):
                 del self.fields[name]
         if not can_attach:
             del self.fields["attachments"]
+
+
+class UnboundReply:
+    """The ticket page's reply form before anything is typed, not made until it must be.
+
+    Its markup depends only on what :meth:`markup_key` names — the rights, the activity menu
+    (and the language, which the page adds) — never on the ticket, whose address and the CSRF
+    token the page puts in: ``{% reply_panel %}`` writes it once per key (issue 5; the reply
+    form's widgets were half the ticket page's rendering).
+    """
+
+    is_bound = False
+
+    def __init__(
+        self, ticket: Ticket, *, can_note: bool, can_log_time: bool, can_attach: bool
+    ) -> None:
+        self.ticket = ticket
+        self.rights = {"can_note": can_note, "can_log_time": can_log_time, "can_attach": can_attach}
+
+    @functools.cached_property
+    def form(self) -> ReplyForm:
+        return ReplyForm(ticket=self.ticket, **self.rights)
+
+    def markup_key(self) -> tuple[Any, ...]:
+        menu = tuple(ACTIVITIES.rows.list()) if self.rights["can_log_time"] else ()
+        return (tuple(self.rights.values()), menu)
 
 
 class StatusForm(_TicketForm):

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from django import template
 from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 from django.utils import dateformat, formats, timezone
 from django.utils.html import conditional_escape
@@ -422,6 +423,125 @@ def portal_table(tickets: Iterable[Any]) -> SafeString:
         f"  <thead>\n    <tr>{head}</tr>\n  </thead>\n"
         "  <tbody>\n" + "\n".join(rows) + "\n  </tbody>\n</table>\n</div>"
     )
+
+
+# The reply panel's markup with its form unbound, by what it is made of: markers stand for the
+# ticket's address and the CSRF token, put in per page. Its fields' widgets were half the
+# ticket page's rendering (issue 5); the form is the same on every ticket for the same rights.
+_ACTION_MARK, _CSRF_MARK = "\x00osit-action\x00", "\x00osit-csrf\x00"
+
+
+_UNBOUND_REPLIES: dict[tuple[Any, ...], str] = {}
+
+
+def _reply_markup(form: Any, may_reply: bool, action: str, csrf_token: Any) -> str:
+    return render_to_string(
+        "osit/ticket/_reply.html",
+        {"form": form, "may_reply": may_reply, "action": action, "csrf_token": csrf_token},
+    )
+
+
+@register.simple_tag(takes_context=True)
+def reply_panel(context: template.Context, form: Any) -> SafeString:
+    """The reply panel of the ticket page (``osit/ticket/_reply.html``). Context: ``ticket``,
+    ``may``, ``csrf_token``.
+
+    ``form`` is a ``ReplyForm`` sent back with its errors, or an ``UnboundReply``: that one's
+    markup is written once per language and :meth:`~UnboundReply.markup_key`, with markers for
+    the ticket's address and the CSRF token, which each page puts in."""
+    may_reply = bool(context["may"].get("reply"))
+    action = _ticket_url("web:ticket_reply", context["ticket"].pk)
+    token = context.get("csrf_token")
+    if not hasattr(form, "markup_key"):
+        return mark_safe(_reply_markup(form, may_reply, action, token))  # noqa: S308 — escaped
+    key = (get_language(), may_reply, form.markup_key())
+    html = _UNBOUND_REPLIES.get(key)
+    if html is None:
+        if len(_UNBOUND_REPLIES) >= 64:  # rights × languages × menus: a handful in practice
+            _UNBOUND_REPLIES.clear()
+        html = _UNBOUND_REPLIES[key] = _reply_markup(form.form, may_reply, _ACTION_MARK, _CSRF_MARK)
+    return mark_safe(  # noqa: S308 — a template's output; the address and the token escaped
+        html.replace(_ACTION_MARK, _e(action)).replace(_CSRF_MARK, _e(token or ""))
+    )
+
+
+# The action panels in page order: (name, summary). ``decide`` is never lazy.
+_PANELS = (
+    ("status", gettext_lazy("Change the status")),
+    ("decide", gettext_lazy("Decide on this enhancement request")),
+    ("reroute", gettext_lazy("Re-route to another service")),
+    ("assign", gettext_lazy("Assign")),
+    ("classify", gettext_lazy("Severity, criticality, application")),
+    ("priority", gettext_lazy("Override the priority")),
+    ("watchers", gettext_lazy("Watchers")),
+    ("attach", gettext_lazy("Attach files")),
+)
+_LINK_PANELS = (
+    ("link", gettext_lazy("Link to another ticket")),
+    ("merge", gettext_lazy("Merge into another ticket")),
+)
+
+
+@register.simple_tag(takes_context=True)
+def ticket_panels(context: template.Context) -> SafeString:
+    """The ticket page's action panels and its links (``osit/ticket/_panels.html``).
+
+    Context: ``ticket``, ``panels``, ``open_panel``, ``links``, ``merged_from``, ``may``. When
+    every panel is one loaded when opened (as on most views of a ticket) the markup is made
+    here, the same as the template's; a panel whose form is in the page (asked for, or sent
+    back with its errors) is the template's to render."""
+    panels = context["panels"]
+    if any(form != "lazy" for name, form in panels.items() if name != "reply"):
+        return mark_safe(  # noqa: S308 — a template's own (escaped) output
+            context.template.engine.get_template("osit/ticket/_panels.html").render(context)
+        )
+    ticket, open_panel = context["ticket"], context.get("open_panel")
+
+    def details(name: str, summary: Any) -> str:
+        opened = " open" if open_panel == name else ""
+        return (
+            f'<details class="action" id="panel-{name}"{opened}>\n'
+            f"  <summary>{_e(summary)}</summary>\n  {lazy_panel(context, name)}\n</details>"
+        )
+
+    parts = [details(name, summary) for name, summary in _PANELS if panels.get(name)]
+    may_link = bool(context["may"].get("link"))
+    csrf = _csrf_field(context)
+    ticket_before, ticket_after = _url_pattern("web:ticket", _NUMBER)
+    links = []
+    for link in context.get("links") or ():
+        other = link.other
+        item = (
+            f"<li>{_e(link.label)} "
+            f'<a href="{ticket_before}{other.pk}{ticket_after}">#{other.pk}</a> '
+            f"{_e(other.subject)}\n      "
+            f'<span class="status status-{_e(other.status)}">'
+            f"{_e(other.get_status_display())}</span>"
+        )
+        if may_link:
+            unlink = _ticket_url("web:ticket_unlink", ticket.pk, link.id)
+            label = _("Remove the link to #%(n)s") % {"n": other.pk}
+            item += (
+                f'\n      <form method="post" action="{_e(unlink)}" class="inline">{csrf}\n'
+                f'        <button type="submit" class="small secondary" aria-label="{_e(label)}">'
+                "×</button>\n      </form>"
+            )
+        links.append(item + "\n    </li>")
+    merged = context.get("merged_from")
+    section = [
+        '<section class="panel links" aria-labelledby="h-links" id="links">',
+        f'  <h2 id="h-links">{_e(_("Links"))}</h2>',
+    ]
+    if merged:
+        numbers = ", ".join(f"#{n}" for n in merged)
+        section.append(f'  <p class="muted">{_e(_("Merged here:"))} {numbers}</p>')
+    if links:
+        section.append('  <ul class="link-list">\n    ' + "\n    ".join(links) + "\n  </ul>")
+    else:
+        section.append(f'  <p class="empty">{_e(_("No link."))}</p>')
+    section += [details(name, summary) for name, summary in _LINK_PANELS if panels.get(name)]
+    section.append("</section>")
+    return mark_safe("\n".join([*parts, "\n".join(section)]))  # noqa: S308 — all escaped
 
 
 @register.simple_tag(takes_context=True)

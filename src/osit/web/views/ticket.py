@@ -50,6 +50,7 @@ from osit.web.forms_ticket import (
     ReplyForm,
     RerouteForm,
     StatusForm,
+    UnboundReply,
     WatcherForm,
     uploads_from,
 )
@@ -204,7 +205,12 @@ def _panel_form(
 ) -> forms.Form:
     """The unbound form of panel ``name`` (the caller checked ``_may_use``)."""
     if name == "reply":
-        return _reply_form(None, ticket, perms)
+        return UnboundReply(  # type: ignore[return-value]  # a form made when it must be
+            ticket,
+            can_note=perms[Action.NOTE],
+            can_log_time=perms[Action.LOG_TIME],
+            can_attach=perms[Action.ATTACH],
+        )
     if name == "status":
         return StatusForm(ticket=ticket, targets=targets)
     return _PANEL_FORMS[name](ticket=ticket)
