@@ -668,3 +668,64 @@ def test_a_panel_the_user_may_not_use_is_not_found(client, personas, ticket):
     login(client, personas.alice)  # the requester: sent to her portal page
     response = client.get(url("ticket_panel", ticket, "status"))
     assert response.status_code == 302 and "/portal/" in response["Location"]
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """The statements psycopg sent in pipeline mode, one list per round trip (PostgreSQL)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("round trips are PostgreSQL's (SQLite runs in the process)")
+    import psycopg
+
+    trips: list[int] = []
+    real = psycopg.Connection.pipeline
+
+    def counting(self, *args, **kwargs):
+        trips.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "pipeline", counting)
+    return trips
+
+
+def test_the_page_reads_its_ticket_and_the_rest_in_one_round_trip(
+    client, personas, make_ticket, round_trips
+):
+    ticket = make_ticket(subject="One trip")
+    actions.add_comment(
+        ticket, actor=personas.tom, channel="web", body="Internal look", visibility="internal"
+    )
+    login(client, personas.tom)
+    client.get(url("ticket", ticket))
+    round_trips.clear()
+    with count_queries() as ctx:
+        shown = page(client, ticket)
+    assert "Internal look" in shown
+    assert round_trips == [1]  # the session first; then the ticket, its history and the rest
+    assert len(ctx) == 9, format_queries(ctx)
+
+
+def test_what_is_read_ahead_of_an_invisible_ticket_is_not_shown(client, personas, make_ticket):
+    ticket = make_ticket(subject="Secret", service=personas.network, application=personas.router)
+    actions.add_comment(
+        ticket, actor=personas.nina, channel="web", body="Network only", visibility="internal"
+    )
+    login(client, personas.tom)  # a technician of another service
+    response = client.get(url("ticket", ticket))
+    assert response.status_code == 404
+    assert b"Network only" not in response.content and b"Secret" not in response.content
+
+
+def test_a_page_after_an_action_shows_what_the_action_did(client, personas, make_ticket):
+    # Reads ahead are for GET pages only: a form sent back re-reads nothing stale.
+    ticket = make_ticket(subject="Fresh")
+    login(client, personas.tom)
+    page(client, ticket)
+    response = client.post(
+        url("ticket_reply", ticket), {"visibility": "public", "time_spent_minutes": "-1"}
+    )
+    assert response.status_code == 400
+    actions.add_comment(ticket, actor=personas.tom, channel="web", body="Written meanwhile")
+    assert "Written meanwhile" in page(client, ticket)

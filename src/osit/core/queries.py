@@ -393,7 +393,8 @@ def read_ahead(*reads: Ahead) -> Iterator[None]:
     store = dict(_AHEAD.get() or {})
     by_alias: dict[str, list[Ahead]] = {}
     for read in reads:
-        by_alias.setdefault(read.using, []).append(read)
+        if (id(read.reusable), read.args, read.using) not in store:  # read by an outer block
+            by_alias.setdefault(read.using, []).append(read)
     for alias, group in by_alias.items():
         results = together([r.reusable.statement(*r.args, using=alias) for r in group], alias)
         for read, result in zip(group, results, strict=True):

@@ -113,9 +113,9 @@ _LINKS = Reusable(
 )
 
 
-def links_reads(ticket: Ticket) -> list[Ahead]:
+def links_reads(ticket_id: int) -> list[Ahead]:
     """The read :func:`links_of` makes, for ``osit.core.queries.read_ahead``."""
-    return [_LINKS.ahead(ticket.pk)]
+    return [_LINKS.ahead(ticket_id)]
 
 
 def links_of(ticket: Ticket, *, visible_to: User | None = None) -> list[LinkView]:

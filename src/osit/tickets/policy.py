@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from osit.core.errors import Forbidden, NotFound
-from osit.core.queries import Literal, Reusable
+from osit.core.queries import Ahead, Literal, Reusable
 from osit.directory.choices import Role
 from osit.tickets.choices import Status
 from osit.tickets.models import Attachment, Ticket, Watcher
@@ -239,6 +239,19 @@ def get_ticket_for(
     elif shape is not None:
         queryset = shape(queryset)
     return _get_visible(number, queryset)
+
+
+def ticket_reads(
+    number: int | str, *, shape: Callable[[QuerySet[Ticket]], QuerySet[Ticket]] | None = None
+) -> list[Ahead]:
+    """The read :func:`get_ticket_for` makes first (the ticket by its number, whoever asks),
+    for ``osit.core.queries.read_ahead``: a page may send it with reads of its own. Whether the
+    user may see the ticket is still decided by ``get_ticket_for``, after it."""
+    try:
+        pk = _number(number)
+    except NotFound:
+        return []
+    return [_reader(shape or _as_is).ahead(pk)]
 
 
 def _as_is(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:

@@ -260,9 +260,9 @@ _WATCHERS = Reusable(
 )
 
 
-def watchers_reads(ticket: Ticket) -> list[Ahead]:
+def watchers_reads(ticket_id: int) -> list[Ahead]:
     """The read :func:`watchers_of` makes, for ``osit.core.queries.read_ahead``."""
-    return [_WATCHERS.ahead(ticket.pk)]
+    return [_WATCHERS.ahead(ticket_id)]
 
 
 def watchers_of(ticket: Ticket) -> list[Watcher]:

@@ -176,10 +176,10 @@ _TIME_ENTRIES = Reusable(
 )
 
 
-def timeline_reads(ticket: Ticket, *, include_internal: bool) -> list[Ahead]:
+def timeline_reads(ticket_id: int, *, include_internal: bool) -> list[Ahead]:
     """The reads :func:`build_timeline` makes, for ``osit.core.queries.read_ahead``."""
-    reads = [q.ahead(ticket.pk) for q in _QUERIES[include_internal]]
-    return [*reads, _TIME_ENTRIES.ahead(ticket.pk)] if include_internal else reads
+    reads = [q.ahead(ticket_id) for q in _QUERIES[include_internal]]
+    return [*reads, _TIME_ENTRIES.ahead(ticket_id)] if include_internal else reads
 
 
 def build_timeline(ticket: Ticket, *, include_internal: bool) -> list[Entry]:
