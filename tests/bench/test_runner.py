@@ -39,6 +39,31 @@ def test_the_tenth_page_is_read_from_the_pager_in_any_language():
     assert runner.tenth_page("<p>12 tickets</p>") == 1  # one page, no pager
 
 
+def test_osit_before_and_after_the_peer_is_the_mean_of_both():
+    runner = load_runner()
+
+    def run(ms, rate, at):
+        page = {"path": "/", "median_ms": ms, "p95_ms": ms * 2, "rps_c4": 100.0, "queries": 4}
+        create = {"median_ms": ms, "p95_ms": ms, "rps": rate, "n": 240}
+        return {
+            "pages": {"queue": page},
+            "api_create": create,
+            "peak_rss_mb": rate,
+            "measured_at": at,
+            "cpu_loop_s": 0.3,
+            "db": "postgres",
+            "size": 100000,
+        }
+
+    merged = runner.bracket(run(4.0, 300.0, "12:00"), run(6.0, 200.0, "12:10"))
+    assert merged["pages"]["queue"]["median_ms"] == 5.0
+    assert merged["pages"]["queue"]["p95_ms"] == 10.0 and merged["pages"]["queue"]["queries"] == 4
+    assert merged["api_create"]["rps"] == 250.0
+    assert merged["peak_rss_mb"] == 300.0
+    assert merged["measured_at"] == "12:00 and 12:10"
+    assert [r["pages"]["queue"]["median_ms"] for r in merged["runs"]] == [4.0, 6.0]
+
+
 def test_the_report_puts_osit_and_the_peer_side_by_side(tmp_path, monkeypatch):
     runner = load_runner()
     monkeypatch.setattr(runner, "RESULTS", tmp_path)
