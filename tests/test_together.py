@@ -192,3 +192,96 @@ def test_table_page_reads_in_one_round_trip(personas, make_ticket, pipelines):
 
 def test_the_core_keeps_no_rows_between_blocks():
     assert core._AHEAD.get() is None
+
+
+def _lists(personas):
+    """(name, user, queryset function, slice) of every list that may be a slice."""
+    out = []
+    for who in ("tom", "nina", "olivia", "max", "ada"):
+        user = getattr(personas, who)
+        for service in (personas.appdev, personas.network):
+            out.append(
+                (
+                    f"queue-{service.slug}-{who}",
+                    user,
+                    lambda u=user, s=service: queries.queue(u, s),
+                    queries.queue_slice(user, service),
+                )
+            )
+        out.append((f"mine-{who}", user, lambda u=user: queries.mine(u), queries.mine_slice(user)))
+        out.append(
+            (f"unowned-{who}", user, lambda u=user: queries.unowned(u), queries.unowned_slice(user))
+        )
+    return out
+
+
+@pytest.mark.parametrize("sort", ["priority", "-updated", "owner", "number"])
+def test_a_slice_read_by_composed_statements_is_the_list_itself(personas, make_ticket, sort):
+    made = []
+    for n in range(9):
+        service = personas.network if n % 3 == 0 else personas.appdev
+        application = personas.router if service == personas.network else personas.payroll
+        made.append(make_ticket(subject=f"slice {n}", service=service, application=application))
+    for ticket in made[::4]:
+        actions.take(
+            ticket,
+            actor=personas.tom if ticket.service == personas.appdev else personas.nina,
+            channel="web",
+        )
+    order = queries.parse_sort(sort)
+    slices = 0
+    for name, _user, tickets, slice_ in _lists(personas):
+        for number in ("1", "2", "3", "9"):
+            plain = queries.table_page(queries.for_table(tickets(), order), number, 2)
+            fast = queries.table_page(
+                lambda t=tickets: queries.for_table(t(), order),
+                number,
+                2,
+                slice_=slice_,
+                sort=order,
+            )
+            assert fast[0].number == plain[0].number, name
+            assert fast[0].paginator.count == plain[0].paginator.count, name
+            assert fast[1] == plain[1], (name, number)
+        slices += slice_ is not None
+    assert slices >= 8  # most lists of most roles are slices
+
+
+def test_a_slice_is_what_the_role_sees_whole(personas):
+    tom, olivia, alice = personas.tom, personas.olivia, personas.alice
+    assert queries.queue_slice(tom, personas.appdev) == queries.Slice(
+        "queue", (personas.appdev.pk,)
+    )
+    assert queries.queue_slice(tom, personas.network) is None  # watched tickets only
+    assert queries.queue_slice(olivia, personas.network) is not None
+    assert queries.mine_slice(tom) == queries.Slice("mine", (tom.pk,))
+    assert queries.unowned_slice(olivia) == queries.Slice("unowned")
+    assert queries.unowned_slice(tom) == queries.Slice("unowned_service", (personas.appdev.pk,))
+    assert queries.queue_slice(alice, personas.appdev) is None
+
+
+def test_a_slices_statements_are_composed_once_as_django_composes_them(
+    personas, make_ticket, monkeypatch
+):
+    from django.db.models.sql import compiler
+
+    make_ticket(subject="one")
+    order = queries.parse_sort("priority")
+    slice_ = queries.mine_slice(personas.tom)
+    queries.table_page(lambda: None, "1", 5, slice_=slice_, sort=order)  # composed here
+    composed = []
+    real = compiler.SQLCompiler.as_sql
+
+    def counting(self, *args, **kwargs):
+        composed.append(1)
+        return real(self, *args, **kwargs)
+
+    nina = queries.mine_slice(personas.nina)  # reads nina's roles (a query of its own)
+    monkeypatch.setattr(compiler.SQLCompiler, "as_sql", counting)
+    with CaptureQueriesContext(connection) as fast:
+        queries.table_page(lambda: None, "1", 5, slice_=nina, sort=order)
+    assert composed == []  # nothing composed: the same statements, nina's number in them
+    monkeypatch.setattr(compiler.SQLCompiler, "as_sql", real)
+    with CaptureQueriesContext(connection) as plain:
+        queries.table_page(queries.for_table(queries.mine(personas.nina), order), "1", 5)
+    assert [q["sql"] for q in fast.captured_queries] == [q["sql"] for q in plain.captured_queries]

@@ -25,12 +25,14 @@ class Statement(NamedTuple):
 
     ``read(rows)`` turns the rows the database returned into the caller's result; ``read(None)``
     runs the statement itself (where it was not sent with others). ``sql`` is None when no
-    statement is needed (``read(None)`` then answers without one).
+    statement is needed (``read(None)`` then answers without one). ``rebind(sql, params)``, when
+    given, is the same statement with other parameters (``Composed``).
     """
 
     sql: str | None
     params: Sequence[Any]
     read: Callable[[list[tuple[Any, ...]] | None], Any]
+    rebind: Callable[[str, Sequence[Any]], Statement] | None = None
 
 
 def together(statements: Sequence[Statement], using: str = DEFAULT_DB_ALIAS) -> list[Any]:
@@ -89,9 +91,18 @@ def count_statement(queryset: QuerySet[Any]) -> Statement:
     if not caught:
         return Statement(None, (), lambda _rows: value)
     sql, params = caught[0]
-    return Statement(
-        sql, params, lambda rows: queryset.count() if rows is None else int(rows[0][0] or 0)
-    )
+    return _count(sql, params, queryset.db)
+
+
+def _count(sql: str, params: Sequence[Any], alias: str) -> Statement:
+    def read(rows: list[tuple[Any, ...]] | None) -> int:
+        if rows is None:
+            with connections[alias].cursor() as cursor:
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+        return int(rows[0][0] or 0)
+
+    return Statement(sql, params, read, lambda sql, params: _count(sql, params, alias))
 
 
 @functools.cache
@@ -181,11 +192,15 @@ def deferred_rows_statement(page: QuerySet[Any], *fields: str) -> Statement:
         inner_sql, inner_params = inner.as_sql(None, connection)
     except EmptyResultSet:
         return Statement(None, (), lambda _rows: [])
-    sql = outer.head + inner_sql + outer.tail
+    return _outer_rows(outer, outer.head + inner_sql + outer.tail, inner_params, alias)
+
+
+def _outer_rows(outer: _Outer, sql: str, params: Sequence[Any], alias: str) -> Statement:
     return Statement(
         sql,
-        inner_params,
-        lambda rows: list(_run(outer.queryset, outer.compiler, sql, inner_params, alias, rows)),
+        params,
+        lambda rows: list(_run(outer.queryset, outer.compiler, sql, params, alias, rows)),
+        lambda sql, params: _outer_rows(outer, sql, params, alias),
     )
 
 
@@ -251,6 +266,80 @@ def _run(
     rows._result_cache = None
     rows._prefetch_done = False
     return rows
+
+
+class Composed:
+    """Statements of one shape, composed once (issue 5): ``make(*args)`` gives a
+    :class:`Statement` (a count, a table's page) that only ``args`` vary.
+
+    As :class:`Reusable` does for a queryset, it is composed twice with probe values to find
+    where each argument lands among the parameters and to check that nothing else varies (else
+    ``make`` runs on every call, as usual); each call then substitutes its values into the
+    composed SQL (``Statement.rebind``). ``types`` are the arguments' types (``int`` or
+    ``str``).
+    """
+
+    def __init__(self, make: Callable[..., Statement], *types: type) -> None:
+        if any(t not in _PROBES for t in types):
+            raise TypeError("Composed arguments are int or str")
+        self.make = make
+        self.types = types
+        self._composed: dict[str, tuple[Statement, tuple[tuple[int, int], ...]] | None] = {}
+
+    def statement(self, *args: Any, using: str = DEFAULT_DB_ALIAS) -> Statement:
+        if len(args) != len(self.types) or any(
+            type(a) is not t for a, t in zip(args, self.types, strict=True)
+        ):
+            raise TypeError(f"expected arguments of types {self.types}, got {args!r}")
+        try:
+            entry = self._composed[using]
+        except KeyError:
+            entry = self._composed[using] = self._compose(using)
+        if entry is None:
+            return self.make(*args)
+        composed, positions = entry
+        params = list(composed.params)
+        for index, position in positions:
+            params[index] = args[position]
+        assert composed.rebind is not None and composed.sql is not None
+        return composed.rebind(composed.sql, params)
+
+    def is_reused(self, alias: str = DEFAULT_DB_ALIAS) -> bool:
+        if alias not in self._composed:
+            self._composed[alias] = self._compose(alias)
+        return self._composed[alias] is not None
+
+    def _compose(self, alias: str) -> tuple[Statement, tuple[tuple[int, int], ...]] | None:
+        seen = []
+        for round_ in (1, 2):
+            probes = [_PROBES[t](round_, i) for i, t in enumerate(self.types)]
+            statement = self.make(*probes)
+            if statement.sql is None or statement.rebind is None:
+                return None
+            positions, others = _places(list(statement.params), probes)
+            if positions is None:
+                return None
+            seen.append((statement, positions, others))
+        (first, positions, others), (second, positions2, others2) = seen
+        if (first.sql, positions, others) != (second.sql, positions2, others2):
+            return None
+        return first, positions
+
+
+def _places(
+    params: list[Any], probes: list[Any]
+) -> tuple[tuple[tuple[int, int], ...] | None, tuple[tuple[int, Any], ...]]:
+    """Where each probe lands among ``params`` (None if one is missing), and the other values."""
+    positions, others = [], []
+    for index, value in enumerate(params):
+        found = [i for i, p in enumerate(probes) if type(value) is type(p) and value == p]
+        if found:
+            positions.append((index, found[0]))
+        else:
+            others.append((index, value))
+    if {p for _i, p in positions} != set(range(len(probes))):
+        return None, tuple(others)
+    return tuple(positions), tuple(others)
 
 
 class Literal(Value):

@@ -153,6 +153,20 @@ def visible_active(
     SQLite matches a partial index only so); ``statuses`` (active ones only) replaces it, as
     written in the unowned indexes' condition.
     """
+    qs = active_slice(service_ids=service_ids, owner_id=owner_id, statuses=statuses)
+    if sees_whole_slice(user, service_ids=service_ids, owner_id=owner_id):
+        return qs
+    return qs & visible_tickets(user)
+
+
+def active_slice(
+    *,
+    service_ids: Collection[int] | None = None,
+    owner_id: int | None = None,
+    statuses: Sequence[str] | None = None,
+) -> QuerySet[Ticket]:
+    """Every active ticket of those services and/or that owner, whoever asks: what
+    ``visible_active`` gives a user who :func:`sees_whole_slice` (and nobody else)."""
     if statuses is not None:
         if Status.CLOSED in statuses:
             raise ValueError("visible_active is about active statuses")
@@ -164,15 +178,22 @@ def visible_active(
         qs = qs.filter(service_id=ids[0]) if len(ids) == 1 else qs.filter(service_id__in=ids)
     if owner_id is not None:
         qs = qs.filter(owner_id=owner_id)
+    return qs
+
+
+def sees_whole_slice(
+    user: User, *, service_ids: Collection[int] | None = None, owner_id: int | None = None
+) -> bool:
+    """Whether ``user`` sees every active ticket of those services and/or that owner: managers
+    and admins everything, operators every active ticket, technicians their services' tickets
+    and their own."""
     roles = _roles(user)
     if roles & {Role.MANAGER, Role.ADMIN, Role.OPERATOR}:
-        return qs
-    if Role.TECHNICIAN in roles and (
+        return True
+    return Role.TECHNICIAN in roles and (
         (service_ids is not None and set(service_ids) <= user.service_ids)
         or (owner_id is not None and owner_id == user.pk)
-    ):
-        return qs
-    return qs & visible_tickets(user)
+    )
 
 
 def sees_by_role(user: User, ticket: Ticket) -> bool:

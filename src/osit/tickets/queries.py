@@ -7,16 +7,18 @@ whatever the number of rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Page, Paginator
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import QuerySet
 
 from osit.core.queries import (
     Ahead,
+    Composed,
     Reusable,
     Statement,
     count_statement,
@@ -28,7 +30,7 @@ from osit.directory.choices import Role
 from osit.directory.models import NAME_FIELDS, Service, display_name
 from osit.tickets.choices import UNOWNED_STATUSES, Status
 from osit.tickets.models import Ticket, Watcher
-from osit.tickets.policy import visible_active, visible_tickets
+from osit.tickets.policy import active_slice, sees_whole_slice, visible_active, visible_tickets
 
 if TYPE_CHECKING:
     from osit.directory.models import User
@@ -144,12 +146,46 @@ def table_rows(queryset: QuerySet[Ticket]) -> list[TableRow]:
     return [_table_row(r) for r in deferred_rows(queryset, *ROW_FIELDS)]
 
 
+@dataclass(frozen=True, slots=True)
+class Slice:
+    """A list that, for the user asking, is every active ticket of a slice named by ``kind``
+    and ``args`` (``policy.sees_whole_slice``): what its rows are depends on those alone, so its
+    count and pages are composed once per sort and page (``osit.core.queries.Composed``)."""
+
+    kind: str
+    args: tuple[int, ...] = ()
+
+
+# The slices, built as the list functions below build them for such a user (the same
+# ``policy.active_slice``; a test holds them to the same rows for every persona).
+_SLICES: dict[str, Callable[..., QuerySet[Ticket]]] = {
+    "queue": lambda service_id: active_slice(service_ids=[service_id]),
+    "mine": lambda owner_id: active_slice(owner_id=owner_id),
+    "unowned": lambda: active_slice(statuses=UNOWNED_STATUSES).filter(owner__isnull=True),
+    "unowned_service": lambda service_id: active_slice(
+        service_ids=[service_id], statuses=UNOWNED_STATUSES
+    ).filter(owner__isnull=True),
+}
+_COMPOSED: dict[tuple[Any, ...], Composed] = {}
+
+
+def _composed(key: tuple[Any, ...], make: Callable[..., Statement], arity: int) -> Composed:
+    found = _COMPOSED.get(key)
+    if found is None:
+        if len(_COMPOSED) > 2000:  # kinds × sorts × pages visited: bounded all the same
+            _COMPOSED.clear()
+        found = _COMPOSED[key] = Composed(make, *([int] * arity))
+    return found
+
+
 def table_page(
-    queryset: QuerySet[Ticket],
+    queryset: QuerySet[Ticket] | Callable[[], QuerySet[Ticket]],
     number: str | None,
     per_page: int,
     *,
     also: Sequence[Statement] = (),
+    slice_: Slice | None = None,
+    sort: Sort | None = None,
 ) -> tuple[Page, list[TableRow], list[Any]]:
     """Page ``number`` of ``queryset`` (ordered: ``for_table``), as ``Paginator.get_page`` gives
     it, with its :class:`TableRow` rows and the results of the statements ``also``.
@@ -157,7 +193,9 @@ def table_page(
     The count, the page's rows and ``also`` are sent together (one round trip on PostgreSQL,
     ``osit.core.queries.together``): the rows are those of the page asked for, read before the
     count says whether it exists; a number past the last page (or not a page number) reads the
-    page ``get_page`` falls back to afterwards.
+    page ``get_page`` falls back to afterwards. With ``slice_`` (and ``sort``), the count and
+    the page are the slice's, composed once; ``queryset`` (which may then be a function giving
+    it) is made only for a page past the last.
     """
     try:
         wanted = int(str(number)) if number not in (None, "") else 1
@@ -165,22 +203,40 @@ def table_page(
         wanted = 1
     guess = max(wanted, 1)
     bottom = (guess - 1) * per_page
-    results = together(
-        [
-            count_statement(queryset),
-            deferred_rows_statement(queryset[bottom : bottom + per_page], *ROW_FIELDS),
-            *also,
-        ],
-        queryset.db,
-    )
-    paginator = Paginator(queryset, per_page)
+    made: list[QuerySet[Ticket]] = []
+
+    def tickets() -> QuerySet[Ticket]:
+        if not made:
+            made.append(queryset() if callable(queryset) else queryset)
+        return made[0]
+
+    if slice_ is not None and sort is not None:
+        build, arity = _SLICES[slice_.kind], len(slice_.args)
+        count = _composed(
+            ("count", slice_.kind), lambda *a: count_statement(build(*a)), arity
+        ).statement(*slice_.args)
+        rows = _composed(
+            ("page", slice_.kind, sort.param, bottom, per_page),
+            lambda *a: deferred_rows_statement(
+                for_table(build(*a), sort)[bottom : bottom + per_page], *ROW_FIELDS
+            ),
+            arity,
+        ).statement(*slice_.args)
+        alias = DEFAULT_DB_ALIAS
+    else:
+        count = count_statement(tickets())
+        rows = deferred_rows_statement(tickets()[bottom : bottom + per_page], *ROW_FIELDS)
+        alias = tickets().db
+    results = together([count, rows, *also], alias)
+    paginator = Paginator(made[0] if made else (), per_page)
     paginator.__dict__["count"] = results[0]  # Paginator.count is a cached property
     page = paginator.get_page(number)
     if page.number == guess:
-        rows = [_table_row(r) for r in results[1]]
+        table = [_table_row(r) for r in results[1]]
     else:
-        rows = table_rows(page.object_list)  # type: ignore[arg-type]
-    return page, rows, results[2:]
+        first = (page.number - 1) * per_page
+        table = table_rows(tickets()[first : first + per_page])
+    return page, table, results[2:]
 
 
 def sees_all_services(user: User) -> bool:
@@ -212,6 +268,28 @@ def unowned(user: User) -> QuerySet[Ticket]:
     return visible_active(user, service_ids=services, statuses=UNOWNED_STATUSES).filter(
         owner__isnull=True
     )
+
+
+def queue_slice(user: User, service: Service) -> Slice | None:
+    """The :class:`Slice` :func:`queue` is for ``user``, if it is one."""
+    return (
+        Slice("queue", (service.pk,)) if sees_whole_slice(user, service_ids=[service.pk]) else None
+    )
+
+
+def mine_slice(user: User) -> Slice | None:
+    """The :class:`Slice` :func:`mine` is for ``user``, if it is one."""
+    return Slice("mine", (user.pk,)) if sees_whole_slice(user, owner_id=user.pk) else None
+
+
+def unowned_slice(user: User) -> Slice | None:
+    """The :class:`Slice` :func:`unowned` is for ``user``, if it is one."""
+    if sees_all_services(user):
+        return Slice("unowned")
+    services = sorted(user.service_ids)
+    if len(services) == 1 and sees_whole_slice(user, service_ids=services):
+        return Slice("unowned_service", (services[0],))
+    return None
 
 
 def enhancements(user: User) -> QuerySet[Ticket]:

@@ -92,22 +92,27 @@ def _headers(sort: queries.Sort) -> list[dict[str, object]]:
 
 def _render_list(
     request: HttpRequest,
-    tickets: QuerySet[Ticket],
+    tickets: Callable[[], QuerySet[Ticket]],
     *,
     title: str,
     nav_active: str,
     default_sort: str = queries.DEFAULT_SORT,
     nav_services: list[Service] | None = None,
+    slice_: queries.Slice | None = None,
     **extra: object,
 ) -> HttpResponse:
+    """A list page of ``tickets()`` (made only when needed: a ``slice_`` the user sees whole
+    is read by statements composed once)."""
     sort = queries.parse_sort(request.GET.get("sort"), default_sort)
     part = list_part_only(request)
     # The count, the rows and the bar of queues: one round trip (queries.table_page).
     page, rows, also = queries.table_page(
-        queries.for_table(tickets, sort),
+        lambda: queries.for_table(tickets(), sort),
         request.GET.get("page"),
         settings.OSIT_PAGE_SIZE,
         also=[queries.queue_services_statement()] if nav_services is None and not part else [],
+        slice_=slice_,
+        sort=sort,
     )
     context = {
         "title": title,
@@ -143,7 +148,8 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404(_("There is no service %(slug)s.") % {"slug": slug})
     return _render_list(
         request,
-        queries.queue(request.user, service),
+        lambda: queries.queue(request.user, service),
+        slice_=queries.queue_slice(request.user, service),
         title=_("Queue: %(service)s") % {"service": service.name},
         nav_active=f"queue:{service.slug}",
         nav_services=nav_services,
@@ -156,7 +162,8 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
 def mine(request: HttpRequest) -> HttpResponse:
     return _render_list(
         request,
-        queries.mine(request.user),
+        lambda: queries.mine(request.user),
+        slice_=queries.mine_slice(request.user),
         title=_("My tickets"),
         nav_active="mine",
         empty_text=_("You own no active ticket."),
@@ -167,7 +174,8 @@ def mine(request: HttpRequest) -> HttpResponse:
 def unowned(request: HttpRequest) -> HttpResponse:
     return _render_list(
         request,
-        queries.unowned(request.user),
+        lambda: queries.unowned(request.user),
+        slice_=queries.unowned_slice(request.user),
         title=_("New and unowned"),
         nav_active="unowned",
         empty_text=_("Every ticket has an owner."),
@@ -178,7 +186,7 @@ def unowned(request: HttpRequest) -> HttpResponse:
 def enhancements(request: HttpRequest) -> HttpResponse:
     return _render_list(
         request,
-        queries.enhancements(request.user),
+        lambda: queries.enhancements(request.user),
         title=_("Enhancement requests"),
         nav_active="enhancements",
         empty_text=_("No enhancement request waits for a decision."),
@@ -189,7 +197,7 @@ def enhancements(request: HttpRequest) -> HttpResponse:
 def closed(request: HttpRequest) -> HttpResponse:
     return _render_list(
         request,
-        queries.closed(request.user),
+        lambda: queries.closed(request.user),
         title=_("Closed tickets"),
         nav_active="closed",
         default_sort="-closed",
