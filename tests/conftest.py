@@ -124,3 +124,24 @@ def _fast_password_hashing(settings, request):
     # checks that production uses Argon2.
     if "argon2" not in request.keywords:
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def pipelines(monkeypatch):
+    """How many times psycopg entered pipeline mode on PostgreSQL: one round trip for the
+    statements sent in it (``osit.core.queries.together``); always empty on SQLite."""
+    from django.db import connection
+
+    entered: list[int] = []
+    if connection.vendor != "postgresql":
+        return entered
+    import psycopg
+
+    real = psycopg.Connection.pipeline
+
+    def counting(self, *args, **kwargs):
+        entered.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "pipeline", counting)
+    return entered

@@ -3,7 +3,6 @@ a list's page read with its count (tickets.queries.table_page)."""
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
@@ -16,22 +15,6 @@ from osit.tickets import actions, queries
 from osit.tickets.models import Comment, Ticket
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def pipelines(monkeypatch):
-    """How many times psycopg entered pipeline mode (a round trip for the statements in it)."""
-    entered: list[int] = []
-    if connection.vendor != "postgresql":
-        return entered
-    real = psycopg.Connection.pipeline
-
-    def counting(self, *args, **kwargs):
-        entered.append(1)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(psycopg.Connection, "pipeline", counting)
-    return entered
 
 
 def _comments(ticket_id: int):

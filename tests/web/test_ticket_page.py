@@ -670,40 +670,24 @@ def test_a_panel_the_user_may_not_use_is_not_found(client, personas, ticket):
     assert response.status_code == 302 and "/portal/" in response["Location"]
 
 
-@pytest.fixture
-def round_trips(monkeypatch):
-    """The statements psycopg sent in pipeline mode, one list per round trip (PostgreSQL)."""
+def test_the_page_reads_its_ticket_and_the_rest_in_one_round_trip(
+    client, personas, make_ticket, pipelines
+):
     from django.db import connection
 
     if connection.vendor != "postgresql":
         pytest.skip("round trips are PostgreSQL's (SQLite runs in the process)")
-    import psycopg
-
-    trips: list[int] = []
-    real = psycopg.Connection.pipeline
-
-    def counting(self, *args, **kwargs):
-        trips.append(1)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(psycopg.Connection, "pipeline", counting)
-    return trips
-
-
-def test_the_page_reads_its_ticket_and_the_rest_in_one_round_trip(
-    client, personas, make_ticket, round_trips
-):
     ticket = make_ticket(subject="One trip")
     actions.add_comment(
         ticket, actor=personas.tom, channel="web", body="Internal look", visibility="internal"
     )
     login(client, personas.tom)
     client.get(url("ticket", ticket))
-    round_trips.clear()
+    pipelines.clear()
     with count_queries() as ctx:
         shown = page(client, ticket)
     assert "Internal look" in shown
-    assert round_trips == [1]  # the session first; then the ticket, its history and the rest
+    assert pipelines == [1]  # the session first; then the ticket, its history and the rest
     assert len(ctx) == 9, format_queries(ctx)
 
 

@@ -441,15 +441,8 @@ class Reusable:
             except EmptyResultSet:
                 return None  # a query that needs no SQL for these values
 
-            positions = []
-            others = []
-            for index, value in enumerate(params):
-                found = [i for i, p in enumerate(probes) if type(value) is type(p) and value == p]
-                if found:
-                    positions.append((index, found[0]))
-                else:
-                    others.append((index, value))
-            if {p for _i, p in positions} != set(range(len(probes))):
+            positions, others = _places(list(params), probes)
+            if positions is None:
                 return None  # an argument was transformed, or is not in the SQL
             composed.append((sql, positions, others, compiler, queryset, list(params)))
         (sql, positions, others, compiler, queryset, params), second = composed
