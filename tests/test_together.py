@@ -173,8 +173,15 @@ def test_table_page_reads_in_one_round_trip(personas, make_ticket, pipelines):
     assert pipelines == ([1] if connection.vendor == "postgresql" else [])
 
 
-def test_the_core_keeps_no_rows_between_blocks():
+def test_rows_read_ahead_are_gone_after_the_block_even_when_it_fails(personas, make_ticket):
+    first, _second = _tickets(personas, make_ticket)
+    with pytest.raises(RuntimeError), read_ahead(COMMENTS.ahead(first.pk)):
+        raise RuntimeError("the page failed")
     assert core._AHEAD.get() is None
+    actions.add_comment(first, actor=personas.tom, channel="web", body="after")
+    with CaptureQueriesContext(connection) as ctx:
+        assert [c.body for c in COMMENTS.list(first.pk)][-1] == "after"  # read again, fresh
+    assert len(ctx) == 1
 
 
 def _lists(personas):

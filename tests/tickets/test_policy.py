@@ -12,7 +12,14 @@ from osit.core.errors import NotFound
 from osit.directory import actions as directory
 from osit.tickets.actions import add_watcher, create_ticket, take
 from osit.tickets.models import Ticket
-from osit.tickets.policy import Action, can, get_ticket_for, is_agent, visible_tickets
+from osit.tickets.policy import (
+    Action,
+    can,
+    get_ticket_for,
+    is_agent,
+    role_may,
+    visible_tickets,
+)
 
 from .util import move
 
@@ -229,6 +236,17 @@ CAN = {
     "max":    (1,    1,   1,     1,    1,     1,      1,   1,     1,   1,   1,     1),
     "ada":    (1,    1,   1,     1,    1,     1,      1,   1,     1,   1,   1,     1),
 }  # fmt: skip
+
+
+@pytest.mark.parametrize("who", sorted(CAN))
+def test_what_a_role_may_whatever_the_ticket_is_what_it_may_on_each(personas, make_ticket, who):
+    # role_may answers before the ticket is read (the ticket page's reads ahead).
+    user = personas.by_role(who)
+    tickets = [make_ticket(), make_ticket(service=personas.network, application=personas.router)]
+    for action in (Action.READ_INTERNAL, Action.LOG_TIME):
+        assert {can(user, action, t) for t in tickets} == {role_may(user, action)}, action
+    with pytest.raises(ValueError, match="depends on the ticket"):
+        role_may(user, Action.TAKE)
 
 
 @pytest.mark.parametrize("who", sorted(CAN))

@@ -287,43 +287,72 @@ class Composed:
         self._composed: dict[str, tuple[Statement, tuple[tuple[int, int], ...]] | None] = {}
 
     def statement(self, *args: Any, using: str = DEFAULT_DB_ALIAS) -> Statement:
-        if len(args) != len(self.types) or any(
-            type(a) is not t for a, t in zip(args, self.types, strict=True)
-        ):
-            raise TypeError(f"expected arguments of types {self.types}, got {args!r}")
+        _check_arguments(self.types, args)
         try:
             entry = self._composed[using]
         except KeyError:
-            entry = self._composed[using] = self._compose(using)
+            entry = self._composed[using] = self._compose()
         if entry is None:
             return self.make(*args)
         composed, positions = entry
-        params = list(composed.params)
-        for index, position in positions:
-            params[index] = args[position]
-        assert composed.rebind is not None and composed.sql is not None
-        return composed.rebind(composed.sql, params)
+        if composed.sql is None or composed.rebind is None:  # _compose keeps no other
+            raise TypeError("a composed statement without SQL")
+        return composed.rebind(composed.sql, _bound(composed.params, positions, args))
 
     def is_reused(self, alias: str = DEFAULT_DB_ALIAS) -> bool:
         if alias not in self._composed:
-            self._composed[alias] = self._compose(alias)
+            self._composed[alias] = self._compose()
         return self._composed[alias] is not None
 
-    def _compose(self, alias: str) -> tuple[Statement, tuple[tuple[int, int], ...]] | None:
-        seen = []
-        for round_ in (1, 2):
-            probes = [_PROBES[t](round_, i) for i, t in enumerate(self.types)]
+    def _compose(self) -> tuple[Statement, tuple[tuple[int, int], ...]] | None:
+        def make(probes: list[Any]) -> tuple[str, Sequence[Any], Statement] | None:
             statement = self.make(*probes)
             if statement.sql is None or statement.rebind is None:
                 return None
-            positions, others = _places(list(statement.params), probes)
-            if positions is None:
-                return None
-            seen.append((statement, positions, others))
-        (first, positions, others), (second, positions2, others2) = seen
-        if (first.sql, positions, others) != (second.sql, positions2, others2):
+            return statement.sql, statement.params, statement
+
+        found = _probed(self.types, make)
+        return None if found is None else (found[0], found[1])
+
+
+def _check_arguments(types: tuple[type, ...], args: tuple[Any, ...]) -> None:
+    if len(args) != len(types) or any(type(a) is not t for a, t in zip(args, types, strict=True)):
+        raise TypeError(f"expected arguments of types {types}, got {args!r}")
+
+
+def _bound(
+    params: Sequence[Any], positions: tuple[tuple[int, int], ...], args: tuple[Any, ...]
+) -> list[Any]:
+    """The composed statement's parameters with the caller's arguments in their places."""
+    bound = list(params)
+    for index, position in positions:
+        bound[index] = args[position]
+    return bound
+
+
+def _probed(
+    types: tuple[type, ...],
+    make: Callable[[list[Any]], tuple[str, Sequence[Any], Any] | None],
+) -> tuple[Any, tuple[tuple[int, int], ...], str, tuple[Any, ...]] | None:
+    """Compose twice with probe values in place of the arguments (``make(probes)`` gives the
+    SQL, its parameters and what the caller keeps): where each argument lands among the
+    parameters, or None when the statement depends on more than the arguments' values (or on
+    none of them, or transforms one)."""
+    seen = []
+    for round_ in (1, 2):
+        probes = [_PROBES[t](round_, i) for i, t in enumerate(types)]
+        made = make(probes)
+        if made is None:
             return None
-        return first, positions
+        sql, params, kept = made
+        positions, others = _places(list(params), probes)
+        if positions is None:
+            return None  # an argument was transformed, or is not in the SQL
+        seen.append((sql, positions, others, kept, tuple(params)))
+    (sql, positions, others, kept, params), second = seen
+    if (sql, positions, others) != second[:3]:
+        return None  # the SQL depends on more than the arguments' values
+    return kept, positions, sql, params
 
 
 def _places(
@@ -398,16 +427,11 @@ class Reusable:
 
     def statement(self, *args: Any, using: str = DEFAULT_DB_ALIAS) -> Statement:
         """``list(*args)`` as a :class:`Statement`, to send with others (:func:`together`)."""
-        if len(args) != len(self.types) or any(
-            type(a) is not t for a, t in zip(args, self.types, strict=True)
-        ):
-            raise TypeError(f"expected arguments of types {self.types}, got {args!r}")
+        _check_arguments(self.types, args)
         entry = self._entry(using)
         if entry is None:
             return Statement(None, (), lambda _rows: list(self.build(*args).using(using)))
-        params = list(entry.params)
-        for index, position in entry.positions:
-            params[index] = args[position]
+        params = _bound(entry.params, entry.positions, args)
         return Statement(
             entry.sql,
             params,
@@ -431,24 +455,20 @@ class Reusable:
             return entry
 
     def _compose(self, alias: str) -> _Composed | None:
-        composed = []
-        for round_ in (1, 2):
-            probes = [_PROBES[t](round_, i) for i, t in enumerate(self.types)]
+        def make(probes: list[Any]) -> tuple[str, Sequence[Any], Any] | None:
             queryset = self.build(*probes).using(alias)
             compiler = queryset.query.get_compiler(alias)
             try:
                 sql, params = compiler.as_sql()
             except EmptyResultSet:
                 return None  # a query that needs no SQL for these values
+            return sql, params, (compiler, queryset)
 
-            positions, others = _places(list(params), probes)
-            if positions is None:
-                return None  # an argument was transformed, or is not in the SQL
-            composed.append((sql, positions, others, compiler, queryset, list(params)))
-        (sql, positions, others, compiler, queryset, params), second = composed
-        if (sql, positions, others) != second[:3]:
-            return None  # the SQL depends on more than the arguments' values
-        return _Composed(sql, tuple(positions), tuple(params), compiler, queryset)
+        found = _probed(self.types, make)
+        if found is None:
+            return None
+        (compiler, queryset), positions, sql, params = found
+        return _Composed(sql, positions, params, compiler, queryset)
 
 
 class Ahead(NamedTuple):

@@ -334,6 +334,20 @@ def reopen_window_open(ticket: Ticket, now: datetime | None = None) -> bool:
     return now <= ticket.resolved_at + timedelta(days=settings.OSIT_REOPEN_WINDOW_DAYS)
 
 
+# Actions whose answer depends on the user's roles alone, whatever the ticket (see ``can``).
+_ROLE_ONLY = frozenset({Action.READ_INTERNAL, Action.LOG_TIME})
+
+
+def role_may(user: User, action: Action | str) -> bool:
+    """``can(user, action, ticket)`` for any ticket, for an action that depends on the roles
+    alone (reading internal entries, logging time): what a page may read before its ticket is
+    in hand. Any other action raises ``ValueError``."""
+    action = Action(action)
+    if action not in _ROLE_ONLY:
+        raise ValueError(f"{action} depends on the ticket: ask can()")
+    return can(user, action, Ticket())
+
+
 def can(user: User, action: Action | str, ticket: Ticket) -> bool:
     """May ``user``, who sees ``ticket``, do ``action`` to it? (Visibility is not re-checked.)"""
     roles = _roles(user)

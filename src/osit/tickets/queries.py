@@ -161,10 +161,10 @@ class Slice:
 _SLICES: dict[str, Callable[..., QuerySet[Ticket]]] = {
     "queue": lambda service_id: active_slice(service_ids=[service_id]),
     "mine": lambda owner_id: active_slice(owner_id=owner_id),
-    "unowned": lambda: active_slice(statuses=UNOWNED_STATUSES).filter(owner__isnull=True),
-    "unowned_service": lambda service_id: active_slice(
-        service_ids=[service_id], statuses=UNOWNED_STATUSES
-    ).filter(owner__isnull=True),
+    "unowned": lambda: _without_owner(active_slice(statuses=UNOWNED_STATUSES)),
+    "unowned_service": lambda service_id: _without_owner(
+        active_slice(service_ids=[service_id], statuses=UNOWNED_STATUSES)
+    ),
 }
 _COMPOSED: dict[tuple[Any, ...], Composed] = {}
 
@@ -265,9 +265,11 @@ def unowned(user: User) -> QuerySet[Ticket]:
     service (portal tickets waiting for first level).
     """
     services = None if sees_all_services(user) else user.service_ids
-    return visible_active(user, service_ids=services, statuses=UNOWNED_STATUSES).filter(
-        owner__isnull=True
-    )
+    return _without_owner(visible_active(user, service_ids=services, statuses=UNOWNED_STATUSES))
+
+
+def _without_owner(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return tickets.filter(owner__isnull=True)
 
 
 def queue_slice(user: User, service: Service) -> Slice | None:

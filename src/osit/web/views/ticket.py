@@ -35,6 +35,7 @@ from osit.tickets.policy import (
     get_attachment_for,
     get_ticket_for,
     is_agent,
+    role_may,
     ticket_reads,
     visible_tickets,
 )
@@ -131,21 +132,28 @@ def _ticket_view(
     return wrapper
 
 
+def _page_reads(ticket_id: int, *, include_internal: bool, activities: bool) -> list[Ahead]:
+    """What the ticket page reads once it has its ticket (``_render``)."""
+    return [
+        *links_reads(ticket_id),
+        *timeline_reads(ticket_id, include_internal=include_internal),
+        *queries.watchers_reads(ticket_id),
+        *([ACTIVITIES.ahead()] if activities else []),
+    ]
+
+
 def _ticket_page_reads(user: Any, number: int | str) -> list[Ahead]:
-    """What the ticket page reads after its ticket (``_render``), for the ticket's round trip.
-    Whether to read internal entries and the activity menu depends on the user's role only."""
+    """``_page_reads`` before the ticket is in hand, for the ticket's own round trip: whether
+    to read internal entries and the activity menu depends on the user's roles alone."""
     try:
         pk = int(number)
     except ValueError:
         return []
-    role_only = Ticket(pk=pk)  # the rights named here depend on the role, not on the ticket
-    internal = can(user, Action.READ_INTERNAL, role_only)
-    return [
-        *links_reads(pk),
-        *timeline_reads(pk, include_internal=internal),
-        *queries.watchers_reads(pk),
-        *([ACTIVITIES.ahead()] if can(user, Action.LOG_TIME, role_only) else []),
-    ]
+    return _page_reads(
+        pk,
+        include_internal=role_may(user, Action.READ_INTERNAL),
+        activities=role_may(user, Action.LOG_TIME),
+    )
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -312,12 +320,11 @@ def _render(
         panels[open_panel] = form
     include_internal = perms[Action.READ_INTERNAL]
     # The page's reads after the ticket depend only on it: sent together, one round trip.
-    reads = [
-        *links_reads(ticket.pk),
-        *timeline_reads(ticket.pk, include_internal=include_internal),
-        *queries.watchers_reads(ticket.pk),
-        *([ACTIVITIES.ahead()] if "reply" in panels and perms[Action.LOG_TIME] else []),
-    ]
+    reads = _page_reads(
+        ticket.pk,
+        include_internal=include_internal,
+        activities="reply" in panels and perms[Action.LOG_TIME],
+    )
     with read_ahead(*reads):
         return _render_page(
             request, ticket, perms, panels, open_panel, page_error, include_internal, status
