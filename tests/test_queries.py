@@ -195,6 +195,20 @@ def test_sqlite_reads_the_unowned_page_from_its_partial_index(personas, make_tic
     assert "ticket_unowned_idx" in plan
 
 
+@pytest.mark.django_db
+def test_postgresql_vacuums_the_tickets_table_after_thousands_of_changes_not_a_fifth():
+    # Migration 0005: the active tickets' pages must stay all-visible for index-only counts.
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's autovacuum")
+    with connection.cursor() as cursor:
+        table = Ticket._meta.db_table
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [table])
+        options = dict(o.split("=") for o in cursor.fetchone()[0])
+    assert options["autovacuum_vacuum_scale_factor"] == "0.002"
+    assert options["autovacuum_vacuum_insert_scale_factor"] == "0.002"
+    assert options["autovacuum_vacuum_threshold"] == "1000"
+
+
 # --- deferred_rows: a deferred join whose outer statement is composed once ----------------------
 
 

@@ -218,3 +218,52 @@ def test_the_runners_own_creates_do_not_change_what_it_measures(monkeypatch, cap
     again = setup()
     for key in ("service", "tech", "requester", "five", "hundred", "create_service"):
         assert again[key] == first[key], key
+
+
+def test_the_desk_is_settled_before_it_is_measured(monkeypatch):
+    # The due jobs run once (the generated resolved tickets are past the auto-close delay), then
+    # a PostgreSQL database is vacuumed; SQLite has nothing to vacuum.
+    runner = load_runner()
+    done: list[object] = []
+    monkeypatch.setattr(runner, "osit", lambda args, env: done.append(args) or "")
+    monkeypatch.setattr(runner, "vacuum", lambda url: done.append(url) or 0.0)
+    runner.settle("postgres", {"OSIT_DATABASE_URL": "postgres://db/osit_bench_10"})
+    assert done == [["worker", "--once"], "postgres://db/osit_bench_10"]
+    done.clear()
+    runner.settle("sqlite", {})
+    assert done == [["worker", "--once"]]
+
+
+@pytest.mark.django_db
+def test_vacuum_marks_a_loaded_tables_pages_all_visible():
+    # What lets counts and reads from an index skip the table (index-only scans).
+    import psycopg
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's visibility map")
+    sys.path.insert(0, str(ROOT / "bench"))
+    from harness import vacuum
+
+    d = connection.settings_dict
+    url = f"postgresql://{d['USER']}@{d['HOST'] or '127.0.0.1'}:{d['PORT'] or 5432}/{d['NAME']}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE bench_vacuum_probe (id int PRIMARY KEY, body text)")
+        try:
+            conn.execute(
+                "INSERT INTO bench_vacuum_probe"
+                " SELECT i, repeat('x', 200) FROM generate_series(1, 5000) i"
+            )
+
+            def pages() -> tuple[int, int]:
+                return conn.execute(
+                    "SELECT relpages, relallvisible FROM pg_class"
+                    " WHERE relname = 'bench_vacuum_probe'"
+                ).fetchone()
+
+            assert pages()[1] == 0
+            assert vacuum(url) >= 0
+            relpages, visible = pages()
+            assert relpages > 10 and visible == relpages
+        finally:
+            conn.execute("DROP TABLE bench_vacuum_probe")
