@@ -122,25 +122,86 @@ def test_the_report_puts_osit_and_the_peer_side_by_side(tmp_path, monkeypatch):
     assert "- API create at 100,000: 400 tickets/s at concurrency 4 (target ≥ 300) — met" in report
 
 
-def test_the_peer_runs_at_its_sizes_only_when_asked(monkeypatch):
+def test_the_peer_runs_at_its_sizes_only_when_asked():
     runner = load_runner()
-    calls = []
-    monkeypatch.setattr(
-        runner.subprocess,
-        "run",
-        lambda cmd, **kw: calls.append(cmd) or type("R", (), {"returncode": 0}),
-    )
     for peer, size, expected in (
-        ("auto", 100000, 1),
-        ("auto", 1000000, 0),
-        ("no", 10000, 0),
-        ("yes", 1000000, 1),
+        ("auto", 100000, True),
+        ("auto", 10000, True),
+        ("auto", 1000000, False),
+        ("no", 10000, False),
+        ("yes", 1000000, True),
     ):
-        calls.clear()
-        args = type("A", (), {"peer": peer, "requests": 50, "concurrency": 4})
-        runner.run_peer("postgres", size, args)
-        assert len(calls) == expected, (peer, size)
-    assert calls[0][-6:] == ["--databases", "postgres", "--requests", "50", "--concurrency", "4"]
+        args = type("A", (), {"peer": peer})
+        assert runner.wants_peer(size, args) is expected, (peer, size)
+
+
+def test_side_by_side_measures_each_page_on_osit_the_peer_then_osit_again(monkeypatch):
+    # A page and its peer within seconds of each other: the machine's speed drifts in minutes.
+    import contextlib
+
+    runner = load_runner()
+    order: list[str] = []
+    speed = {"ms": 4.0}
+
+    class FakeOsit:
+        def __init__(self, db, size, args):
+            self.calls = {"queue": None, "api_me": None}
+
+        def result(self):
+            return {"pages": {}, "measured_at": "now", "cpu_loop_s": 0.2}
+
+        def page(self, name, into):
+            order.append(f"osit {name}")
+            ms = speed["ms"]
+            speed["ms"] += 2.0  # the machine slows down as the run goes on
+            into["pages"][name] = {"path": name, "median_ms": ms, "p95_ms": ms, "rps_c4": 1.0}
+
+        def create(self, into):
+            order.append("osit create")
+            into["api_create"] = {"median_ms": 1.0, "p95_ms": 1.0, "rps": 400.0, "n": 240}
+
+        def finish(self, into):
+            into["peak_rss_mb"] = 400.0
+
+        def stop(self):
+            order.append("osit stop")
+
+    class FakePeer:
+        def __init__(self, db, size, args, version):
+            self.calls = {"queue": None}
+
+        def page(self, name):
+            order.append(f"peer {name}")
+
+        def create(self):
+            order.append("peer create")
+
+        def finish(self):
+            return {"peer": "django-helpdesk 9"}
+
+        def stop(self):
+            order.append("peer stop")
+
+    fake_module = type("M", (), {"ensure_venv": staticmethod(lambda: "9"), "PeerRun": FakePeer})
+    monkeypatch.setattr(runner, "OsitRun", FakeOsit)
+    monkeypatch.setattr(runner, "load_peer", lambda: fake_module)
+    monkeypatch.setattr(runner, "measuring", contextlib.nullcontext)
+    osit, peer = runner.run_side_by_side("postgres", 100000, None)
+    assert order == [
+        "osit queue",
+        "peer queue",
+        "osit queue",
+        "osit api_me",
+        "osit api_me",  # no equivalent: still measured twice
+        "osit create",
+        "peer create",
+        "osit create",
+        "osit stop",
+        "peer stop",
+    ]
+    assert osit["pages"]["queue"]["median_ms"] == 5.0  # (4 + 6) / 2: the peer's in between
+    assert [r["pages"]["queue"]["median_ms"] for r in osit["runs"]] == [4.0, 6.0]
+    assert peer == {"peer": "django-helpdesk 9"}
 
 
 @pytest.mark.slow
