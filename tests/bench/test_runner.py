@@ -202,6 +202,7 @@ def test_side_by_side_measures_each_page_on_osit_the_peer_then_osit_again(monkey
     assert osit["pages"]["queue"]["median_ms"] == 5.0  # (4 + 6) / 2: the peer's in between
     assert [r["pages"]["queue"]["median_ms"] for r in osit["runs"]] == [4.0, 6.0]
     assert peer == {"peer": "django-helpdesk 9"}
+    assert osit["side_by_side"] is True  # the report says how it was measured
 
 
 @pytest.mark.slow
