@@ -29,17 +29,21 @@ def test_the_readme_shows_the_two_set_up_commands():
 
 
 def test_ci_runs_the_readmes_test_command():
-    lines = [
-        line.strip()
-        for line in (ROOT / ".ci" / "run").read_text().splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
+    raw = (ROOT / ".ci" / "run").read_text().splitlines()
+    lines = [line.strip() for line in raw if line.strip() and not line.lstrip().startswith("#")]
+    command = _readme_commands()[1]
+    # Once, on a line of its own at the top level (not in a branch that could skip it).
+    assert [line for line in raw if command in line and not line.lstrip().startswith("#")] == [
+        command
     ]
-    assert lines[-1] == _readme_commands()[1]
+    at = lines.index(command)
     # …as a reader types it: no variable of OSIT's set around it (PostgreSQL is the script's
     # own finding, the machine's tools are checked before it runs).
     assert not [line for line in lines if "OSIT_" in line]
     for needed in ("chromium", "dovecot", "corpus", "6379", "5432"):
-        assert needed in "\n".join(lines[:-1])
+        assert needed in "\n".join(lines[:at])
+    # A tool found missing fails CI after the suite ran (its tests were skipped).
+    assert lines[at + 1].startswith("if [ ${#missing[@]} -gt 0 ]") and "exit 1" in lines[at + 1 :]
 
 
 def _answers(url: str) -> subprocess.CompletedProcess[str]:

@@ -148,7 +148,12 @@ def test_side_by_side_measures_each_page_on_osit_the_peer_then_osit_again(monkey
             self.calls = {"queue": None, "api_me": None}
 
         def result(self):
-            return {"pages": {}, "measured_at": "now", "cpu_loop_s": 0.2}
+            return self.stamp({"pages": {}})
+
+        def stamp(self, into):
+            order.append("osit stamp")
+            into.update(measured_at=f"{len(order)}", cpu_loop_s=0.2)
+            return into
 
         def page(self, name, into):
             order.append(f"osit {name}")
@@ -188,6 +193,8 @@ def test_side_by_side_measures_each_page_on_osit_the_peer_then_osit_again(monkey
     monkeypatch.setattr(runner, "measuring", contextlib.nullcontext)
     osit, peer = runner.run_side_by_side("postgres", 100000, None)
     assert order == [
+        "osit stamp",
+        "osit stamp",
         "osit queue",
         "peer queue",
         "osit queue",
@@ -196,9 +203,11 @@ def test_side_by_side_measures_each_page_on_osit_the_peer_then_osit_again(monkey
         "osit create",
         "peer create",
         "osit create",
+        "osit stamp",  # the second series' end
         "osit stop",
         "peer stop",
     ]
+    assert osit["measured_at"] == "1 and 11"  # from the first stamp to the last
     assert osit["pages"]["queue"]["median_ms"] == 5.0  # (4 + 6) / 2: the peer's in between
     assert [r["pages"]["queue"]["median_ms"] for r in osit["runs"]] == [4.0, 6.0]
     assert peer == {"peer": "django-helpdesk 9"}
