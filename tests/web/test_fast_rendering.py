@@ -276,6 +276,7 @@ def test_a_radio_group_is_a_fieldset_and_a_hidden_field_is_its_widget_alone():
 REFERENCE = Path(__file__).parent / "reference"
 TEMPLATE_HEADER = (REFERENCE / "header.html").read_text()
 TEMPLATE_SORT = (REFERENCE / "sort_form.html").read_text()
+TEMPLATE_TICKET_HEAD = (REFERENCE / "ticket_head.html").read_text()
 
 
 def _squeezed(markup: str) -> str:
@@ -510,3 +511,60 @@ def test_the_reply_panel_follows_the_activity_menu(personas, make_ticket):
     ActivityType.objects.create(name="Site <visit>")  # test setup: a new activity
     after = _reply(UnboundReply(ticket, **rights), ticket)
     assert "Site &lt;visit&gt;" in after and "Site &lt;visit&gt;" not in before
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize(
+    ("owned", "routed", "can_take", "closed"),
+    [
+        (True, True, True, False),
+        (False, True, True, False),
+        (False, False, False, False),
+        (True, True, True, True),
+    ],
+)
+def test_the_ticket_head_is_written_as_the_template_wrote_it(
+    personas, make_ticket, language, owned, routed, can_take, closed
+):
+    ticket = make_ticket(subject=HOSTILE)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        service=personas.appdev if routed else None,
+        owner=personas.tom if owned else None,
+        status="closed" if closed else "new",
+    )
+    ticket = Ticket.objects.select_related("service", "owner").get(pk=ticket.pk)
+    context = {"ticket": ticket, "can_take": can_take, "csrf_token": "tok<en>"}
+    with translation.override(language):
+        expected = Template(TEMPLATE_TICKET_HEAD).render(Context(context))
+        got = Template("{% load osit_render %}{% ticket_head %}").render(Context(context))
+    assert _squeezed(got) == _squeezed(expected)
+    assert "&lt;b&gt;&quot;O&#x27;Brien&quot;" in got  # the subject, escaped
+    assert ("tok&lt;en&gt;" in got) == (can_take and not closed)  # the Take form's token
+    assert (personas.appdev.name in got) == routed
+
+
+def test_closed_panels_written_once_carry_each_tickets_own_number(personas, make_ticket):
+    first, second = make_ticket(subject="First"), make_ticket(subject="Second")
+    pages = []
+    for ticket in (first, second, first):
+        context = _panels_context(
+            personas, make_ticket, links=False, may_link=False, merged=False, some=ALL_LAZY
+        )
+        context["ticket"] = ticket
+        pages.append(Template("{% load osit_render %}{% ticket_panels %}").render(Context(context)))
+    assert f"/tickets/{first.pk}/panels/status/" in pages[0]
+    assert f"/tickets/{second.pk}/" in pages[1] and f"/tickets/{first.pk}/" not in pages[1]
+    assert pages[2] == pages[0]
+
+
+def test_a_views_user_is_loaded_once_and_put_in_place_of_its_lazy_wrapper(personas, rf):
+    from django.utils.functional import SimpleLazyObject
+
+    from osit.web.sessions import concrete_user
+
+    request = rf.get("/")
+    loads = []
+    request.user = SimpleLazyObject(lambda: loads.append(1) or personas.tom)
+    assert concrete_user(request) is personas.tom
+    assert request.user is personas.tom  # no wrapper left: attribute reads are plain
+    assert concrete_user(request) is personas.tom and loads == [1]

@@ -270,6 +270,7 @@ def ticket_timeline(context: template.Context, timeline: Sequence[Any]) -> SafeS
     ticket = context.get("ticket")
     may = context.get("may") or {}
     dates = _Dates()
+    channels = _facts_labels(get_language())[1]["channel"]
     internal_label, split_label = _("internal"), _("Split into a new ticket")
     internal = f" · <strong>{_e(internal_label)}</strong>"
     billable, not_billable = _e(_("billable")), _e(_("not billable"))
@@ -289,9 +290,11 @@ def ticket_timeline(context: template.Context, timeline: Sequence[Any]) -> SafeS
             f'<li class="{e.css}" id="event-{index}"><div class="meta">'
             f"<strong>{_e(e.actor)}</strong> {_e(e.summary)} · {dates.cell(e.at)}"
         ]
-        channel = e.channel_label
+        channel = channels.get(e.channel)
+        if channel is None:
+            channel = _e(e.channel_label)
         if channel:
-            parts.append(f" · {_e(channel)}")
+            parts.append(f" · {channel}")
         if e.internal:
             parts.append(internal)
         parts.append("</div>")
@@ -480,6 +483,7 @@ _LINK_PANELS = (
     ("link", gettext_lazy("Link to another ticket")),
     ("merge", gettext_lazy("Merge into another ticket")),
 )
+_SUMMARIES = dict(_PANELS + _LINK_PANELS)
 
 
 @register.simple_tag(takes_context=True)
@@ -496,15 +500,13 @@ def ticket_panels(context: template.Context) -> SafeString:
             context.template.engine.get_template("osit/ticket/_panels.html").render(context)
         )
     ticket, open_panel = context["ticket"], context.get("open_panel")
+    prefix, language, number = get_script_prefix(), get_language(), str(ticket.pk)
 
-    def details(name: str, summary: Any) -> str:
-        opened = " open" if open_panel == name else ""
-        return (
-            f'<details class="action" id="panel-{name}"{opened}>\n'
-            f"  <summary>{_e(summary)}</summary>\n  {lazy_panel(context, name)}\n</details>"
-        )
+    def details(name: str) -> str:
+        markup = _lazy_details(prefix, language, name, open_panel == name)
+        return markup.replace(_NUMBER_TEXT, number)
 
-    parts = [details(name, summary) for name, summary in _PANELS if panels.get(name)]
+    parts = [details(name) for name, _summary in _PANELS if panels.get(name)]
     may_link = bool(context["may"].get("link"))
     csrf = _csrf_field(context)
     ticket_before, ticket_after = _url_pattern("web:ticket", _NUMBER)
@@ -539,9 +541,34 @@ def ticket_panels(context: template.Context) -> SafeString:
         section.append('  <ul class="link-list">\n    ' + "\n    ".join(links) + "\n  </ul>")
     else:
         section.append(f'  <p class="empty">{_e(_("No link."))}</p>')
-    section += [details(name, summary) for name, summary in _LINK_PANELS if panels.get(name)]
+    section += [details(name) for name, _summary in _LINK_PANELS if panels.get(name)]
     section.append("</section>")
     return mark_safe("\n".join([*parts, "\n".join(section)]))  # noqa: S308 — all escaped
+
+
+_NUMBER_TEXT = str(_NUMBER)
+
+
+def _lazy_body(number: object, name: str) -> str:
+    url = _ticket_url("web:ticket_panel", number, name)  # type: ignore[arg-type]
+    page = _ticket_url("web:ticket", number)  # type: ignore[arg-type]
+    show = _("Show the form")
+    return (
+        f'<div class="panel-body" hx-get="{_e(url)}" '
+        'hx-trigger="toggle from:closest details once" hx-swap="outerHTML">'
+        f'<a href="{_e(page)}?panel={_e(name)}#panel-{_e(name)}">'
+        f"{_e(show)}</a></div>"
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _lazy_details(prefix: str, language: str | None, name: str, opened: bool) -> str:
+    """A closed panel's ``<details>``, with ``_NUMBER`` for the ticket's number: the same for
+    every ticket in a language and URL prefix (its URLs, a dozen translated labels a page)."""
+    return (
+        f'<details class="action" id="panel-{name}"{" open" if opened else ""}>\n'
+        f"  <summary>{_e(_SUMMARIES[name])}</summary>\n  {_lazy_body(_NUMBER, name)}\n</details>"
+    )
 
 
 @register.simple_tag(takes_context=True)
@@ -550,16 +577,8 @@ def lazy_panel(context: template.Context, name: str) -> SafeString:
 
     Without JavaScript the link opens the page with that panel's form in place.
     """
-    ticket = context["ticket"]
-    url = _ticket_url("web:ticket_panel", ticket.pk, name)
-    page = _ticket_url("web:ticket", ticket.pk)
-    show = _("Show the form")
-    return mark_safe(  # noqa: S308 — URLs of our own, a translated label, escaped
-        f'<div class="panel-body" hx-get="{_e(url)}" '
-        'hx-trigger="toggle from:closest details once" hx-swap="outerHTML">'
-        f'<a href="{_e(page)}?panel={_e(name)}#panel-{_e(name)}">'
-        f"{_e(show)}</a></div>"
-    )
+    # URLs of our own, a translated label, escaped
+    return mark_safe(_lazy_body(context["ticket"].pk, name))  # noqa: S308
 
 
 # --- the page header ----------------------------------------------------------------------
@@ -757,6 +776,41 @@ def _facts_labels(language: str | None) -> tuple[tuple[str, ...], dict[str, dict
         for field, kind in choices.items()
     }
     return tuple(_e(label) for label in labels), shown
+
+
+@functools.lru_cache(maxsize=8)
+def _head_labels(language: str | None) -> tuple[str, str, str, str]:
+    return (_e(_("Priority")), _("owned by %(owner)s"), _e(_("nobody owns it")), _e(_("Take")))
+
+
+@register.simple_tag(takes_context=True)
+def ticket_head(context: template.Context) -> SafeString:
+    """The ticket page's header: number, subject, status, priority, service, owner, and the
+    Take button. What ``osit/ticket/_head.html`` writes (tested against it). Context:
+    ``ticket``, ``can_take``, ``csrf_token``."""
+    t = context["ticket"]
+    language = get_language()
+    priority, owned_by, nobody, take = _head_labels(language)
+    status = _facts_labels(language)[1]["status"].get(t.status) or _e(t.get_status_display())
+    service = f"· {_e(t.service.name)}" if t.service_id is not None else ""
+    owner = nobody if t.owner_id is None else owned_by % {"owner": _e(t.owner.display_name)}
+    parts = [
+        '<header class="ticket-head">\n'
+        f'  <h1><span class="muted">#{t.pk}</span> {_e(t.subject)}</h1>\n'
+        f'  <p><span class="status status-{_e(t.status)}">{status}</span>\n'
+        f'     <span class="prio prio-{_e(t.priority)}"><span class="visually-hidden">'
+        f"{priority} </span>{_e(t.priority)}</span>\n"
+        f"     {service}\n"
+        f"     · {owner}\n  </p>\n"
+    ]
+    if context.get("can_take") and not t.is_closed:
+        action = _e(_ticket_url("web:ticket_take", t.pk))
+        parts.append(
+            f'  <form method="post" action="{action}" class="inline">{_csrf_field(context)}\n'
+            f'    <button type="submit" class="small">{take}</button>\n  </form>\n'
+        )
+    parts.append("</header>")
+    return mark_safe("".join(parts))  # noqa: S308 — every value is escaped
 
 
 @register.simple_tag(takes_context=True)

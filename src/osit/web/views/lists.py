@@ -30,6 +30,7 @@ from osit.tickets.models import Ticket
 from osit.tickets.policy import is_agent
 from osit.web.forms_lists import QuickCreateForm
 from osit.web.forms_util import add_domain_error
+from osit.web.sessions import concrete_user
 
 HOME_LIMIT = 10
 
@@ -64,7 +65,7 @@ def agent_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     @wraps(view)
     @login_required
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not is_agent(request.user):
+        if not is_agent(concrete_user(request)):
             raise PermissionDenied(
                 _("This page is for the service desk's agents. Your requests are in the portal.")
             )

@@ -57,6 +57,7 @@ from osit.web.forms_ticket import (
     uploads_from,
 )
 from osit.web.forms_util import add_domain_error
+from osit.web.sessions import concrete_user
 from osit.web.views.errors import render_domain_error
 
 CHANNEL = Channel.WEB
@@ -102,7 +103,7 @@ def _ticket_view(
     @wraps(view)
     @login_required
     def wrapper(request: HttpRequest, number: int, **kwargs: Any) -> HttpResponse:
-        user = request.user
+        user = concrete_user(request)
         if reads_ahead is None or request.method != "GET":
             return _fetched(request, user, number, kwargs)
         ahead = [*ticket_reads(number, shape=_with_related), *reads_ahead(user, number)]
