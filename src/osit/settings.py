@@ -169,6 +169,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "osit.web.context.navigation",
+                "osit.web.context.csrf",
             ],
         },
     }
@@ -205,7 +206,7 @@ STATIC_ROOT = DATA_DIR / "static"
 MEDIA_ROOT = DATA_DIR / "attachments"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "osit.core.storage.StaticStorage"},
 }
 OSIT_MAX_ATTACHMENT_BYTES = env_int("OSIT_MAX_ATTACHMENT_MB", 20, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -713,3 +713,42 @@ def test_a_page_after_an_action_shows_what_the_action_did(client, personas, make
     assert response.status_code == 400
     actions.add_comment(ticket, actor=personas.tom, channel="web", body="Written meanwhile")
     assert "Written meanwhile" in page(client, ticket)
+
+
+# --- CSRF -------------------------------------------------------------------------------------
+
+
+def test_the_pages_csrf_token_is_djangos_masked_secret(rf):
+    from django.middleware import csrf as django_csrf
+
+    from osit.web.context import masked_token
+
+    request = rf.get("/")
+    first = masked_token(request)  # no cookie yet: a new secret, as get_token makes
+    secret = request.META["CSRF_COOKIE"]
+    assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
+    second = masked_token(request)
+    assert len(first) == len(second) == django_csrf.CSRF_TOKEN_LENGTH
+    assert set(first + second) <= set(django_csrf.CSRF_ALLOWED_CHARS)
+    assert first[: django_csrf.CSRF_SECRET_LENGTH] != second[: django_csrf.CSRF_SECRET_LENGTH]
+    assert django_csrf._unmask_cipher_token(first) == secret
+    assert django_csrf._unmask_cipher_token(second) == secret
+    assert request.META["CSRF_COOKIE"] == secret  # the same secret for the whole visit
+
+
+def test_a_reply_posted_with_the_pages_token_passes_the_csrf_check(personas, ticket):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    login(client, personas.tom)
+    refused = client.post(url("ticket_reply", ticket), {"visibility": "public", "body": "Hi"})
+    assert refused.status_code == 403  # no token: Django's check is on
+    html_page = client.get(url("ticket", ticket)).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html_page).group(1)
+    assert f'"X-CSRFToken": "{token}"' in html_page  # HTMX sends the same token
+    response = client.post(
+        url("ticket_reply", ticket),
+        {"visibility": "public", "body": "Checked the cable.", "csrfmiddlewaretoken": token},
+    )
+    assert response.status_code == 302
+    assert "Checked the cable." in page(client, ticket)

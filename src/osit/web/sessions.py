@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextvars import ContextVar
+from types import SimpleNamespace
 from typing import Any
 
 from django.apps import apps
@@ -67,6 +68,7 @@ class _Statement:
         self.session_columns = self._columns(connection, WebSession, session_fields)
         self.user_columns = self._columns(connection, User, user_fields)
         self.user_attnames = [f.attname for f in user_fields]
+        self.session_attnames = [f.attname for f in session_fields]
 
     @staticmethod
     def _columns(connection: Any, model: Any, fields: Sequence[Any]) -> list[tuple[Any, list]]:
@@ -116,7 +118,7 @@ class SessionStore(DBStore):
         session.user_id = int(user_id) if str(user_id or "").isdigit() else None
         return session
 
-    def _get_session_from_db(self) -> WebSession | None:
+    def _get_session_from_db(self) -> Any:
         alias = router.db_for_read(WebSession)
         connection = connections[alias]
         statement = _statement(alias)
@@ -130,8 +132,16 @@ class SessionStore(DBStore):
             self._session_key = None
             return None
         n_session, n_user = len(statement.session_columns), len(statement.user_columns)
-        session = WebSession(
-            *statement.convert(connection, statement.session_columns, row[:n_session])
+        # Django's load() reads the row's session_data only: its fields, not a model instance
+        # (whose __init__ and signals cost more than the rest of reading the session).
+        session = SimpleNamespace(
+            **dict(
+                zip(
+                    statement.session_attnames,
+                    statement.convert(connection, statement.session_columns, row[:n_session]),
+                    strict=True,
+                )
+            )
         )
         self.loaded_user = None
         user_values = row[n_session : n_session + n_user]
