@@ -178,7 +178,16 @@ def test_dates_are_written_as_django_writes_them(language):
 
     with translation.override(language):
         names = ("SHORT_DATETIME_FORMAT", "DATETIME_FORMAT", "SHORT_DATE_FORMAT", "DATE_FORMAT")
-        formats_ = [*(formats.get_format(name) for name in names), EVERY_CODE, "H:i:s", "g:i A"]
+        # Literal braces and quotes around fast codes: the compiled f-string keeps them text.
+        literal = "{d}} \"m\" 'y' \\Y j-n G:i:s {{"
+        assert _Format(literal).write is not None
+        formats_ = [
+            *(formats.get_format(name) for name in names),
+            EVERY_CODE,
+            "H:i:s",
+            "g:i A",
+            literal,
+        ]
         for fmt in formats_:
             for value in TIMES:
                 aware = timezone.make_aware(value) if value.year > 1000 else value

@@ -90,6 +90,19 @@ _FAST_CODES: dict[str, Callable[[Any], str]] = {
     "s": lambda v: f"{v.second:02d}",
     "f": _f,
 }
+# The codes of _FAST_CODES written inline in a compiled format (``_Format._compiled``).
+_INLINE = {
+    "d": "v.day:02d",
+    "j": "v.day",
+    "m": "v.month:02d",
+    "n": "v.month",
+    "Y": "v.year:04d",
+    "y": "v.year % 100:02d",
+    "H": "v.hour:02d",
+    "G": "v.hour",
+    "i": "v.minute:02d",
+    "s": "v.second:02d",
+}
 _TIME_CODES = frozenset("aAfgGhHiPs")
 _DATE_WORDS = ("a.m.", "p.m.", "AM", "PM", "midnight", "noon")
 
@@ -129,11 +142,31 @@ class _Format:
                 self.pieces.append((False, _ESCAPED.sub(r"\1", piece), None))
         self.fast = all(write is not None for code, _p, write in self.pieces if code)
         self.time = any(code and p in _TIME_CODES for code, p, _w in self.pieces)
+        self.write = self._compiled() if self.fast else None
+
+    def _compiled(self) -> Callable[[Any], str]:
+        """The pieces as one f-string: ``m/d/Y P`` becomes ``f"{v.month:02d}{L1}…{W6(v)}"``.
+
+        Only the fixed expressions of ``_INLINE`` and names go into the source; literal text
+        and the other writers are passed in by name, never as source."""
+        names: dict[str, Any] = {}
+        fields = []
+        for i, (code, piece, write) in enumerate(self.pieces):
+            if code and piece in _INLINE:
+                fields.append("{" + _INLINE[piece] + "}")
+            elif code:
+                names[f"W{i}"] = write
+                fields.append(f"{{W{i}(v)}}")
+            else:
+                names[f"L{i}"] = piece
+                fields.append(f"{{L{i}}}")
+        source = f'lambda v: f"{"".join(fields)}"'
+        return eval(source, {"__builtins__": {}, **names})  # noqa: S307 — see above
 
     def __call__(self, value: date) -> str:
-        if not self.fast or (self.time and not isinstance(value, datetime)):
+        if self.write is None or (self.time and not isinstance(value, datetime)):
             return dateformat.format(value, self.fmt)
-        return "".join(write(value) if write is not None else p for _c, p, write in self.pieces)
+        return self.write(value)
 
 
 @functools.lru_cache(maxsize=64)
@@ -195,7 +228,7 @@ def ticket_table(
     sort = context.get("sort")
     ticket_before, ticket_after = _url_pattern("web:ticket", _NUMBER)
     queue_before, queue_after = _url_pattern("web:queue", "slug-placeholder")
-    statuses = {value: _e(label) for value, label in Status.choices}
+    statuses = _facts_labels(get_language())[1]["status"]
     # Labels are looked up outside f-strings, where makemessages would not see them.
     not_routed_label, nobody_label, priority_text = _("not routed"), _("nobody"), _("Priority")
     not_routed = f'<span class="muted">{_e(not_routed_label)}</span>'
@@ -390,7 +423,7 @@ def portal_table(tickets: Iterable[Any]) -> SafeString:
     """A requester's table of requests, newest first: number, subject, application, status,
     created, updated."""
     before, after = _url_pattern("web:portal_ticket", _NUMBER)
-    statuses = {value: _e(label) for value, label in Status.choices}
+    statuses = _facts_labels(get_language())[1]["status"]
     dates = _Dates()
     head = "".join(
         f'<th scope="col">{_e(label)}</th>'
