@@ -145,3 +145,33 @@ def pipelines(monkeypatch):
 
     monkeypatch.setattr(psycopg.Connection, "pipeline", counting)
     return entered
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """The round trips to PostgreSQL, in order: ``"together"`` for statements sent in one
+    pipeline (``osit.core.queries.together``), else the text of a statement sent alone. Always
+    empty on SQLite."""
+    from django.db import connection
+
+    trips: list[str] = []
+    if connection.vendor != "postgresql":
+        yield trips
+        return
+    import psycopg
+
+    real = psycopg.Connection.pipeline
+
+    def counting(self, *args, **kwargs):
+        trips.append("together")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "pipeline", counting)
+
+    def alone(execute, sql, params, many, context):
+        if not connection.connection.pgconn.pipeline_status:
+            trips.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(alone):
+        yield trips

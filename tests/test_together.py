@@ -95,6 +95,37 @@ def test_read_ahead_answers_the_named_reads_without_a_query(personas, make_ticke
     assert pipelines == ([1] if connection.vendor == "postgresql" else [])
 
 
+def _subject_read(pk: int, *, using: str) -> Statement:
+    sql = "SELECT subject FROM tickets_ticket WHERE id = %s"
+
+    def read(rows):
+        if rows is None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [pk])
+                rows = cursor.fetchall()
+        return [subject for (subject,) in rows]
+
+    return Statement(sql, [pk], read)
+
+
+SUBJECT_OF = core.Read(_subject_read)
+
+
+def test_a_read_written_by_hand_is_read_ahead_with_the_others(personas, make_ticket, pipelines):
+    first, second = _tickets(personas, make_ticket)
+    with CaptureQueriesContext(connection) as ctx:
+        with read_ahead(SUBJECT_OF.ahead(first.pk), COMMENTS.ahead(first.pk)):
+            read = len(ctx)
+            assert SUBJECT_OF.result(first.pk) == ["first"]
+            assert len(COMMENTS.list(first.pk)) == 3
+            assert len(ctx) == read  # both answered from what was read ahead
+            assert SUBJECT_OF.result(second.pk) == ["second"]  # not named: its own query
+            assert len(ctx) == read + 1
+        assert SUBJECT_OF.result(first.pk) == ["first"]  # outside the block: read again
+    assert read == 2 and len(ctx) == 4
+    assert pipelines == ([1] if connection.vendor == "postgresql" else [])
+
+
 def test_a_read_ahead_list_is_the_callers_own(personas, make_ticket):
     first, _second = _tickets(personas, make_ticket)
     with read_ahead(COMMENTS.ahead(first.pk)):

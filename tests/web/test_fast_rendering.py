@@ -577,3 +577,84 @@ def test_a_views_user_is_loaded_once_and_put_in_place_of_its_lazy_wrapper(person
     assert concrete_user(request) is personas.tom
     assert request.user is personas.tom  # no wrapper left: attribute reads are plain
     assert concrete_user(request) is personas.tom and loads == [1]
+
+
+TEMPLATE_TICKET_LIST = (REFERENCE / "ticket_list.html").read_text()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize(
+    ("count", "per_page", "number", "show_closed"),
+    [
+        (0, 50, "1", False),
+        (1, 50, "1", True),
+        (7, 3, "1", False),
+        (7, 3, "2", True),
+        (7, 3, "3", False),
+        (7, 3, "9", False),
+    ],
+)
+def test_the_list_part_is_written_as_the_template_wrote_it(
+    personas, make_ticket, language, count, per_page, number, show_closed
+):
+    """``ticket_list_part`` (the list's part that paging fetches, and {% ticket_list %} in a
+    list page) writes what osit/_ticket_list.html wrote: count, table or empty text, pager."""
+    from django.core.paginator import Paginator
+
+    from osit.tickets.queries import Sort, for_table
+    from osit.web.templatetags.osit_render import ticket_list_part
+    from osit.web.views.lists import _headers
+
+    for i in range(count):
+        make_ticket(subject=f"{HOSTILE} {i}")
+    sort = Sort("priority", descending=True)
+    tickets = for_table(Ticket.objects.all(), sort)
+    page = Paginator(tickets, per_page).get_page(number)
+    first = (page.number - 1) * per_page
+    rows = table_rows(tickets[first : first + per_page])
+    context = {
+        "page_obj": page,
+        "tickets": rows,
+        "title": "Queue: <Network>",
+        "headers": _headers(sort),
+        "sort": sort,
+        "empty_text": "Nothing & nobody",
+        "show_closed": show_closed,
+    }
+    with translation.override(language):
+        expected = Template(TEMPLATE_TICKET_LIST).render(Context(context))
+        got = ticket_list_part(
+            page=page,
+            tickets=rows,
+            caption=context["title"],
+            headers=context["headers"],
+            sort=sort,
+            empty_text=context["empty_text"],
+            show_closed=show_closed,
+        )
+        in_page = Template("{% load osit_render %}{% ticket_list %}").render(Context(context))
+    assert got == expected
+    assert in_page == expected
+    assert "<Network>" not in got
+    assert ("Nothing &amp; nobody" in got) == (count == 0)
+    assert ('rel="next"' in got) == (page.has_next())
+
+
+def test_a_column_is_escaped_at_once_as_each_value_would_be():
+    from osit.web.templatetags.osit_render import _e, _escape_all
+
+    values = [HOSTILE, "", "plain", "a\x00b", "é & <ü>", "'\""]
+    assert _escape_all(values) == [_e(v) for v in values]  # one holds the separator itself
+    clean = [v for v in values if "\x00" not in v]
+    assert _escape_all(clean) == [_e(v) for v in clean]
+    assert _escape_all([]) == []
+    assert _escape_all([""]) == [""]
+
+
+def test_dates_in_a_column_are_written_as_each_would_be():
+    from osit.web.templatetags.osit_render import _Dates
+
+    dates = _Dates()
+    values = [None, timezone.now(), *(timezone.make_aware(t) for t in TIMES[:4]), None]
+    assert dates.cells(values) == [dates.cell(v) for v in values]
+    assert dates.cells([]) == []

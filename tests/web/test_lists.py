@@ -332,6 +332,37 @@ def test_the_list_part_runs_fewer_queries_and_as_many_for_more_tickets(
     assert len(mine) == 3  # the session, the count, the rows
 
 
+def test_a_queue_reads_its_session_with_its_service_then_its_list(
+    client, personas, make_ticket, round_trips
+):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("round trips are PostgreSQL's (SQLite runs in the process)")
+    make_ticket(subject="In the queue")
+    login(client, personas.tom)
+    get(client, "queue", "appdev")
+    for fetch in (_part, get):
+        round_trips.clear()
+        response = fetch(client, "queue", "appdev")
+        assert "In the queue" in response.content.decode()
+        # The session with the service (its part) or the bar of queues (the page), then the
+        # count and the rows: two round trips.
+        assert round_trips == ["together", "together"], fetch
+    round_trips.clear()
+    assert _part(client, "queue", "nowhere").status_code == 404
+    assert round_trips == ["together"]  # the session and the service it does not find
+
+
+def test_a_queue_read_ahead_for_a_requester_shows_her_nothing(client, personas, make_ticket):
+    make_ticket(subject="Agents' queue")
+    login(client, personas.alice)
+    for fetch in (_part, get):
+        response = fetch(client, "queue", "appdev")
+        assert response.status_code == 403
+        assert b"Agents' queue" not in response.content
+
+
 @pytest.mark.parametrize("sort", ["owner", "-owner", "service", "priority", "-updated"])
 def test_pages_sorted_by_any_column_show_each_ticket_once_in_order(
     client, personas, make_ticket, settings, sort

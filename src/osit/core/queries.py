@@ -471,8 +471,38 @@ class Reusable:
         return _Composed(sql, positions, params, compiler, queryset)
 
 
+class Read:
+    """A read written by hand rather than a queryset, for :func:`read_ahead`.
+
+    ``compose(*args, using=alias)`` returns its :class:`Statement`, whose ``read(rows)`` gives
+    the result (and whose ``read(None)`` runs it). The visitor's session is one (the session
+    store's statement, ``osit.web.sessions``): a page sends it with the reads it will make once
+    it knows who asks, so the two go to the database in one round trip.
+    """
+
+    def __init__(self, compose: Callable[..., Statement]) -> None:
+        self.compose = compose
+
+    def statement(self, *args: Any, using: str = DEFAULT_DB_ALIAS) -> Statement:
+        return self.compose(*args, using=using)
+
+    def ahead(self, *args: Any, using: str = DEFAULT_DB_ALIAS) -> Ahead:
+        """A read of ``result(*args)`` for :func:`read_ahead`."""
+        return Ahead(self, args, using)
+
+    def result(self, *args: Any, using: str = DEFAULT_DB_ALIAS) -> Any:
+        """The result, read already when a :func:`read_ahead` block around the call read it,
+        else read now."""
+        ahead = _AHEAD.get()
+        if ahead is not None:
+            key = (id(self), args, using)
+            if key in ahead:
+                return ahead[key]
+        return self.statement(*args, using=using).read(None)
+
+
 class Ahead(NamedTuple):
-    reusable: Reusable
+    reusable: Reusable | Read
     args: tuple[Any, ...]
     using: str
 

@@ -319,6 +319,16 @@ def queue_services_statement() -> Statement:
     return _QUEUE_SERVICES.statement()
 
 
+def queue_services_reads() -> list[Ahead]:
+    """The read :func:`queue_services` makes, for ``osit.core.queries.read_ahead``."""
+    return [_QUEUE_SERVICES.ahead()]
+
+
+def service_reads(slug: str) -> list[Ahead]:
+    """The read :func:`service` makes for ``slug``, for ``osit.core.queries.read_ahead``."""
+    return [_SERVICE.ahead(slug)]
+
+
 def service(slug: str, known: Iterable[Service] = ()) -> Service | None:
     """The service of a queue's address, or None: taken from ``known`` (services the page has
     read already, such as :func:`queue_services`) when it is among them, else read."""

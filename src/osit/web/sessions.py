@@ -13,8 +13,9 @@ configured, the user must be active, and the session's hash of the password must
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
+from functools import wraps
 from types import SimpleNamespace
 from typing import Any
 
@@ -29,6 +30,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
+from osit.core.queries import Ahead, Read, Statement, read_ahead
 from osit.directory.models import Service, User
 from osit.web.models import WebSession
 
@@ -103,6 +105,63 @@ def _statement(alias: str) -> _Statement:
     return _statements[alias]
 
 
+def _compose_session_read(session_key: str, *, using: str) -> Statement:
+    """The session's statement for ``session_key``; its result is the rows (none or one)."""
+    sql = _statement(using).sql
+    params = [GROUP_SEPARATOR, ",", session_key, timezone.now()]
+
+    def read(rows: list[tuple[Any, ...]] | None) -> list[tuple[Any, ...]]:
+        if rows is not None:
+            return rows
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    return Statement(sql, params, read)
+
+
+SESSION_READ = Read(_compose_session_read)
+
+
+def session_reads(request: HttpRequest) -> list[Ahead]:
+    """The read of the visitor's session (and their user), for ``core.queries.read_ahead``: a
+    view sends it with reads of its own, in one round trip, before it asks who is visiting.
+    None without a session cookie (an anonymous visitor has nothing to read)."""
+    session = getattr(request, "session", None)
+    key = getattr(session, "session_key", None)
+    if (
+        not isinstance(session, SessionStore)
+        or not key
+        or getattr(session, "_session_cache", None) is not None
+    ):
+        return []
+    return [SESSION_READ.ahead(key, using=router.db_for_read(WebSession))]
+
+
+def read_with_session(
+    reads: Callable[..., list[Ahead]],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a view (outside ``login_required``) so that the reads ``reads(request, *args,
+    **kwargs)`` names go to the database with the visitor's session, in one round trip, for a
+    GET with a session cookie (``session_reads``). The view makes its reads as usual; those
+    named here answer from what was read (``core.queries.read_ahead``). They are made before
+    anyone is known, so they must not depend on who asks: whether the visitor may see what
+    they read is still decided by the view, after it."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            session = session_reads(request) if request.method in ("GET", "HEAD") else []
+            if not session:
+                return view(request, *args, **kwargs)
+            with read_ahead(*session, *reads(request, *args, **kwargs)):
+                return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 class SessionStore(DBStore):
     """Django's database sessions, read together with their user (``loaded_user``)."""
 
@@ -122,15 +181,12 @@ class SessionStore(DBStore):
         alias = router.db_for_read(WebSession)
         connection = connections[alias]
         statement = _statement(alias)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                statement.sql,
-                [GROUP_SEPARATOR, ",", self.session_key, timezone.now()],
-            )
-            row = cursor.fetchone()
-        if row is None:
+        # Read ahead with the page's own reads (session_reads), or now.
+        rows = SESSION_READ.result(self.session_key, using=alias)
+        if not rows:
             self._session_key = None
             return None
+        row = rows[0]
         n_session, n_user = len(statement.session_columns), len(statement.user_columns)
         # Django's load() reads the row's session_data only: its fields, not a model instance
         # (whose __init__ and signals cost more than the rest of reading the session).

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from osit.core.errors import DomainError
+from osit.core.queries import Ahead
 from osit.directory.actions import find_user
 from osit.directory.models import Service
 from osit.tickets import queries
@@ -30,7 +31,8 @@ from osit.tickets.models import Ticket
 from osit.tickets.policy import is_agent
 from osit.web.forms_lists import QuickCreateForm
 from osit.web.forms_util import add_domain_error
-from osit.web.sessions import concrete_user
+from osit.web.sessions import concrete_user, read_with_session
+from osit.web.templatetags.osit_render import ticket_list_part
 
 HOME_LIMIT = 10
 
@@ -115,18 +117,33 @@ def _render_list(
         slice_=slice_,
         sort=sort,
     )
-    context = {
-        "title": title,
-        "nav_active": nav_active,
-        "page_obj": page,
-        "tickets": rows,
-        "sort": sort,
-        "headers": _headers(sort),
-        "sort_choices": [(key, SORT_LABELS[key]) for key in queries.SORTS],
-        "nav_services": also[0] if also else nav_services,
-        **extra,
-    }
-    response = render(request, "osit/_ticket_list.html" if part else "osit/list.html", context)
+    if part:
+        # The list's part alone: its markup written directly, without the page's template
+        # and context (ticket_list_part, which the page's {% ticket_list %} writes too).
+        response = HttpResponse(
+            ticket_list_part(
+                page=page,
+                tickets=rows,
+                caption=title,
+                headers=_headers(sort),
+                sort=sort,
+                empty_text=str(extra.get("empty_text", "")),
+                show_closed=bool(extra.get("show_closed")),
+            )
+        )
+    else:
+        context = {
+            "title": title,
+            "nav_active": nav_active,
+            "page_obj": page,
+            "tickets": rows,
+            "sort": sort,
+            "headers": _headers(sort),
+            "sort_choices": [(key, SORT_LABELS[key]) for key in queries.SORTS],
+            "nav_services": also[0] if also else nav_services,
+            **extra,
+        }
+        response = render(request, "osit/list.html", context)
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
     return response
 
@@ -139,6 +156,15 @@ def list_part_only(request: HttpRequest) -> bool:
     return bool(htmx) and htmx.target == "ticket-list" and not htmx.history_restore_request
 
 
+def _queue_reads(request: HttpRequest, slug: str) -> list[Ahead]:
+    # What ``queue`` reads before its list: the bar of queues, or for the list's part alone
+    # the service by its address (sent with the visitor's session: read_with_session).
+    if list_part_only(request):
+        return queries.service_reads(slug)
+    return queries.queue_services_reads()
+
+
+@read_with_session(_queue_reads)
 @agent_required
 def queue(request: HttpRequest, slug: str) -> HttpResponse:
     # The bar of queues lists every active service: the one asked for is usually among them.

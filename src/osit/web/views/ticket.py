@@ -57,7 +57,7 @@ from osit.web.forms_ticket import (
     uploads_from,
 )
 from osit.web.forms_util import add_domain_error
-from osit.web.sessions import concrete_user
+from osit.web.sessions import concrete_user, read_with_session
 from osit.web.views.errors import render_domain_error
 
 CHANNEL = Channel.WEB
@@ -95,12 +95,22 @@ def _ticket_view(
     requester posting to an agent action gets 403 (the portal has its own forms).
 
     ``reads_ahead(user, number)`` names reads a GET page makes once it has the ticket: they go
-    out with the ticket's own read, in one round trip (``core.queries.read_ahead``). The ticket
-    is still read and checked by ``get_ticket_for`` first; the page uses only what it then asks
+    out with the ticket's own read, in one round trip (``core.queries.read_ahead``), and with
+    the visitor's session when the request has one (``read_with_session``). The ticket is
+    still read and checked by ``get_ticket_for`` first; the page uses only what it then asks
     for (a read named here and not made costs its statement only).
     """
 
+    def with_session(request: HttpRequest, number: int, **kwargs: Any) -> list[Ahead]:
+        # The visitor's session goes out with the ticket's reads, before anyone is known, and
+        # for a page an agent's reads (an agent's page is the one that gets rendered; a
+        # requester is sent to the portal). ``wrapper`` then reads ahead what its user's roles
+        # need and these lack; a read made here and not used costs its statement only.
+        page = reads_ahead(AGENT_READS, number) if reads_ahead is not None else []
+        return [*ticket_reads(number, shape=_with_related), *page]
+
     @wraps(view)
+    @read_with_session(with_session)
     @login_required
     def wrapper(request: HttpRequest, number: int, **kwargs: Any) -> HttpResponse:
         user = concrete_user(request)
@@ -143,13 +153,20 @@ def _page_reads(ticket_id: int, *, include_internal: bool, activities: bool) -> 
     ]
 
 
+# Stands for "a technician or a manager" before the visitor is known (``_ticket_page_reads``).
+AGENT_READS = object()
+
+
 def _ticket_page_reads(user: Any, number: int | str) -> list[Ahead]:
     """``_page_reads`` before the ticket is in hand, for the ticket's own round trip: whether
-    to read internal entries and the activity menu depends on the user's roles alone."""
+    to read internal entries and the activity menu depends on the user's roles alone (for
+    ``AGENT_READS``, on those of a technician: both)."""
     try:
         pk = int(number)
     except ValueError:
         return []
+    if user is AGENT_READS:
+        return _page_reads(pk, include_internal=True, activities=True)
     return _page_reads(
         pk,
         include_internal=role_may(user, Action.READ_INTERNAL),
