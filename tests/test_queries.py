@@ -361,3 +361,96 @@ def test_the_converters_of_a_reused_statement_are_looked_up_once(
         assert (comment.pk, comment.created_at) == (expected.pk, expected.created_at)
         assert timezone.is_aware(comment.created_at)
     assert len(looked_up) == 3  # the three .get()s above, none for the reused statement
+
+
+# --- insert -------------------------------------------------------------------------------------
+
+
+def _stored(model, pk):
+    """Every column of a row, as the database holds it."""
+    names = [f.attname for f in model._meta.concrete_fields]
+    return model.objects.filter(pk=pk).values_list(*names).get()
+
+
+def _ticket(personas, now=None, **overrides):
+    now = now or timezone.now()
+    fields = {
+        "subject": "Printer <jammed>",
+        "description": 'It\'s "stuck"',
+        "requester": personas.alice,
+        "organisation_id": personas.alice.organisation_id,
+        "site_id": personas.alice.site_id,
+        "service": personas.appdev,
+        "application": personas.payroll,
+        "created_by": personas.olivia,
+        "channel": "phone",
+        "severity": "major",
+        "criticality": "blocking",
+        "priority": 2,
+        "status": "new",
+        "tags": ["a", "é"],
+        "custom_fields": {"k": [1, 2]},
+        "created_at": now,
+        "updated_at": now,
+        "status_changed_at": now,
+    }
+    return Ticket(**{**fields, **overrides})
+
+
+def test_insert_writes_the_row_save_writes(personas):
+    from osit.core import queries as core
+
+    now = timezone.now()
+    saved, inserted = _ticket(personas, now), _ticket(personas, now)
+    saved.save(force_insert=True)
+    with CaptureQueriesContext(connection) as ctx:
+        core.insert(inserted)
+    assert len(ctx) == 1 and ctx.captured_queries[0]["sql"].startswith("INSERT")
+    assert inserted.pk == saved.pk + 1
+    assert not inserted._state.adding and inserted._state.db == "default"
+    names = [f.attname for f in Ticket._meta.concrete_fields]
+    expected = list(_stored(Ticket, saved.pk))
+    expected[names.index("id")] = inserted.pk
+    assert list(_stored(Ticket, inserted.pk)) == expected
+    assert core._INSERTS[("default", Ticket)] is not None  # composed once, then reused
+    again = _ticket(personas, subject="Another", application=None)
+    core.insert(again)
+    assert Ticket.objects.get(pk=again.pk).subject == "Another"
+    assert Ticket.objects.get(pk=again.pk).application_id is None
+
+
+def test_insert_sends_the_signals_save_sends(personas):
+    from django.db.models import signals
+
+    from osit.core import queries as core
+
+    seen = []
+
+    def pre(sender, instance, **kwargs):
+        seen.append(("pre", instance.pk, kwargs["raw"], kwargs["update_fields"]))
+
+    def post(sender, instance, created, **kwargs):
+        seen.append(("post", instance.pk, created))
+
+    signals.pre_save.connect(pre, sender=Ticket)
+    signals.post_save.connect(post, sender=Ticket)
+    try:
+        ticket = _ticket(personas)
+        core.insert(ticket)
+    finally:
+        signals.pre_save.disconnect(pre, sender=Ticket)
+        signals.post_save.disconnect(post, sender=Ticket)
+    assert seen == [("pre", None, False, None), ("post", ticket.pk, True)]
+
+
+def test_insert_refuses_an_unsaved_relation_and_saves_an_expression(personas):
+    from django.db.models.functions import Now
+
+    from osit.core import queries as core
+    from osit.directory.models import Service
+
+    with pytest.raises(ValueError, match="unsaved related object"):
+        core.insert(_ticket(personas, service=Service(slug="new", name="New")))
+    ticket = _ticket(personas, updated_at=Now())  # an expression: Django's own save writes it
+    core.insert(ticket)
+    assert Ticket.objects.get(pk=ticket.pk).updated_at is not None

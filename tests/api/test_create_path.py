@@ -100,6 +100,32 @@ def test_a_create_costs_a_bounded_number_of_queries(api_as, personas):
     assert verify()[1] == []
 
 
+def test_the_requester_and_the_service_are_read_in_one_round_trip(api_as, personas, pipelines):
+    if connection.vendor != "postgresql":
+        pytest.skip("round trips are PostgreSQL's (SQLite runs in the process)")
+    api = api_as("olivia")
+    assert api.get("/me").status_code == 200
+    pipelines.clear()
+    response = api.post("/tickets", {"subject": "Both", "service": "network", "requester": "bob"})
+    assert response.status_code == 201
+    assert pipelines == [1]  # the two lookups, sent together
+    assert response.json()["requester"] == "bob" and response.json()["service"] == "network"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"requester": "nobody-here", "service": "network"}, "requester"),
+        ({"requester": "bob", "service": "nowhere"}, "service"),
+    ],
+)
+def test_a_lookup_read_ahead_that_finds_nothing_names_its_field(api_as, personas, body, field):
+    response = api_as("olivia").post("/tickets", {"subject": "Lost", **body})
+    assert response.status_code == 422
+    assert field in response.content.decode()
+    assert not Ticket.objects.filter(subject="Lost").exists()
+
+
 def test_a_rate_limited_create_costs_fewer_queries(api_as, personas, settings):
     settings.OSIT_MAIL_AUTOREPLY_LIMIT = 1
     api = api_as("olivia")

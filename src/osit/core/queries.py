@@ -12,9 +12,9 @@ from typing import Any, NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import CharField, Count, QuerySet, Value
+from django.db.models import CharField, Count, Model, QuerySet, Value, signals
 from django.db.models.expressions import RawSQL
-from django.db.models.sql import Query
+from django.db.models.sql import InsertQuery, Query
 from django.db.models.sql.constants import MULTI, SINGLE
 
 # --- statements sent together ------------------------------------------------------------------
@@ -551,3 +551,95 @@ _PROBES: dict[type, Callable[[int, int], Any]] = {
     int: lambda round_, i: -(7_000_000_000_000 + round_ * 1_000 + i),
     str: lambda round_, i: f"\x1fosit-probe-{round_}-{i}\x1f",
 }
+
+
+# --- inserting ----------------------------------------------------------------------------------
+
+
+class _Insert(NamedTuple):
+    sql: str
+    fields: tuple[Any, ...]
+    returning: tuple[Any, ...]
+    returning_params: tuple[Any, ...]
+    converters: Any  # the compiler's converters of the returned columns
+
+
+# Composed once per process, model and database; only read afterwards.
+_INSERTS: dict[tuple[str, type[Model]], _Insert | None] = {}
+
+
+def insert(instance: Model, using: str = DEFAULT_DB_ALIAS) -> None:
+    """``instance.save(force_insert=True)`` for a new row, its INSERT composed once (issue 5).
+
+    Django composes the statement on every save: for a ticket's thirty columns that was a fifth
+    of an API create. Here it is composed by Django the first time, for a model without parents
+    whose fields all take a plain placeholder; each save then prepares the values as Django
+    does (each field's ``pre_save``, then ``get_db_prep_save``), and the columns the database
+    returns (the primary key) are set on the instance. The ``pre_save`` and ``post_save``
+    signals are sent as ``save`` sends them. Anything else (an expression or a database default
+    as a value, a model this does not cover) is saved by ``save(force_insert=True)``.
+    """
+    model = type(instance)
+    connection = connections[using]
+    key = (using, model)
+    if key not in _INSERTS:
+        _INSERTS[key] = _compose_insert(model, connection)
+    entry = _INSERTS[key]
+    instance._prepare_related_fields_for_save(operation_name="save")  # as save() checks
+    values = [field.pre_save(instance, True) for field in entry.fields] if entry else []
+    if entry is None or any(hasattr(v, "resolve_expression") for v in values):
+        instance.save(force_insert=True, using=using)
+        return
+    if signals.pre_save.has_listeners(model):
+        signals.pre_save.send(
+            sender=model, instance=instance, raw=False, using=using, update_fields=None
+        )
+    params = [f.get_db_prep_save(v, connection) for f, v in zip(entry.fields, values, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(entry.sql, params)
+        if entry.returning:
+            row = connection.ops.fetch_returned_insert_columns(cursor, entry.returning_params)
+            row = list(row)
+            for position, (converters, expression) in entry.converters.items():
+                for converter in converters:  # as the compiler applies them
+                    row[position] = converter(row[position], expression, connection)
+            for field, value in zip(entry.returning, row, strict=True):
+                setattr(instance, field.attname, value)
+    instance._state.adding = False
+    instance._state.db = using
+    if signals.post_save.has_listeners(model):
+        signals.post_save.send(
+            sender=model,
+            instance=instance,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=using,
+        )
+
+
+def _compose_insert(model: type[Model], connection: Any) -> _Insert | None:
+    meta = model._meta
+    if meta.parents or not connection.features.can_return_columns_from_insert:
+        return None
+    fields = tuple(
+        f
+        for f in meta.local_concrete_fields
+        if f is not meta.auto_field and not getattr(f, "generated", False)
+    )
+    if any(hasattr(f, "get_placeholder") for f in fields):
+        return None
+    returning = tuple(meta.db_returning_fields)
+    query = InsertQuery(model)
+    query.insert_values(fields, [model()], raw=True)  # raw: the values are not needed here
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = list(returning)
+    statements = compiler.as_sql()
+    if len(statements) != 1:
+        return None
+    sql, params = statements[0]
+    values = f"VALUES ({', '.join(['%s'] * len(fields))})"
+    if values not in sql or len(params) != len(fields) + len(compiler.returning_params):
+        return None
+    converters = compiler.get_converters([f.get_col(meta.db_table) for f in returning])
+    return _Insert(sql, fields, returning, tuple(compiler.returning_params), converters)

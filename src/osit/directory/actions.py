@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from osit.audit.chain import PendingEvent, append
 from osit.core.errors import InvalidInput, NotFound
+from osit.core.queries import Ahead, Read, Statement
 from osit.directory.choices import Role
 from osit.directory.models import Application, Organisation, Service, Site, User, slug_validator
 
@@ -80,6 +81,8 @@ class _HandWritten:
         self.attnames = [f.attname for f in self.fields]
         self.columns = ", ".join(f'{self.table}."{f.column}"' for f in self.fields)
         self._converters: dict[str, list[tuple[int, list[Any], Any]]] = {}
+        # ``first`` as a read a caller may send with others (core.queries.read_ahead).
+        self.read = Read(self._first_statement)
 
     def _converters_for(self, connection: Any) -> list[tuple[int, list[Any], Any]]:
         found = self._converters.get(connection.alias)
@@ -103,12 +106,28 @@ class _HandWritten:
         return self.model.from_db(connection.alias, self.attnames, values)
 
     def first(self, where: str, params: Sequence[Any]) -> Any:
-        """The instance of the first row ``WHERE where`` (a unique column's value), or None."""
-        connection = connections[router.db_for_read(self.model)]
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {self.columns} FROM {self.table} WHERE {where}", params)  # noqa: S608
-            row = cursor.fetchone()
-        return None if row is None else self.instance(connection, row)
+        """The instance of the first row ``WHERE where`` (a unique column's value), or None
+        (read already when a ``read_ahead`` block around the call named ``ahead(where, …)``)."""
+        alias = router.db_for_read(self.model)
+        return self.read.result(where, tuple(params), using=alias)
+
+    def ahead(self, where: str, params: Sequence[Any]) -> Ahead:
+        """``first(where, params)`` for ``osit.core.queries.read_ahead``."""
+        return self.read.ahead(where, tuple(params), using=router.db_for_read(self.model))
+
+    def _first_statement(self, where: str, params: tuple[Any, ...], *, using: str) -> Statement:
+        # ``where`` is one of this module's constant conditions; the values are parameters.
+        sql = f"SELECT {self.columns} FROM {self.table} WHERE {where}"  # noqa: S608
+
+        def read(rows: list[tuple[Any, ...]] | None) -> Any:
+            connection = connections[using]
+            if rows is None:
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    rows = cursor.fetchall()
+            return self.instance(connection, rows[0]) if rows else None
+
+        return Statement(sql, params, read)
 
 
 _USERS = _HandWritten(User)
@@ -128,6 +147,17 @@ def get_application(slug: str) -> Application:
     if application is None:
         raise NotFound(_("There is no application %(slug)r.") % {"slug": slug}, field="application")
     return application
+
+
+def lookups_ahead(*, user: str | None = None, service: str | None = None) -> list[Ahead]:
+    """The reads ``find_user(user)`` and ``get_service(service)`` make first, for
+    ``osit.core.queries.read_ahead``: an API request that names both sends them together."""
+    reads = []
+    if user and user.strip():
+        reads.append(_USERS.ahead("username = %s", [user.strip()]))
+    if service:
+        reads.append(_SERVICES.ahead("slug = %s", [service]))
+    return reads
 
 
 def find_user(name_or_email: str) -> User:

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from osit.audit.chain import PendingEvent, append
 from osit.core.errors import Conflict, Forbidden, InvalidInput
+from osit.core.queries import insert
 from osit.directory.models import Application, Service, User
 from osit.tickets import lifecycle, notify
 from osit.tickets.choices import (
@@ -332,7 +333,7 @@ def create_ticket(
     enhancement = criticality == Criticality.ENHANCEMENT
     status = Status.PENDING_DECISION if enhancement else Status.NEW
     with _atomic_action():
-        ticket = Ticket.objects.create(
+        ticket = Ticket(
             subject=subject,
             description=(description or "").strip(),
             requester=requester,
@@ -353,6 +354,7 @@ def create_ticket(
             updated_at=now,
             status_changed_at=now,
         )
+        insert(ticket)  # save(force_insert=True), its INSERT composed once
         history = _History(actor, channel, ticket)
         history.add(
             "created",
