@@ -162,3 +162,31 @@ def test_clearsessions_deletes_expired_web_sessions(client, personas):
     )
     call_command("clearsessions")
     assert list(WebSession.objects.values_list("user__username", flat=True)) == ["nina"]
+
+
+def test_session_data_decoded_once_is_each_sessions_own_copy(client, personas, settings):
+    from osit.web.sessions import SessionStore
+
+    login(client, personas.tom)
+    key = client.cookies["sessionid"].value
+    stored = WebSession.objects.get(session_key=key).session_data
+    first, second = SessionStore(key), SessionStore(key)
+    assert first.decode(stored) == second.decode(stored)
+    first["note"] = "mine"
+    assert "note" not in SessionStore(key).load()  # a copy, not the one decoded before
+    assert SessionStore(key).load()["_auth_user_id"] == str(personas.tom.pk)
+    # Text that does not verify is refused every time, even beside text that did.
+    tampered = stored[:-3] + ("AAA" if not stored.endswith("AAA") else "BBB")
+    assert first.decode(tampered) == {}
+    settings.SECRET_KEY = "another-key-" + "x" * 50  # what was signed with the old one fails
+    assert first.decode(stored) == {}
+
+
+def test_a_tampered_session_row_is_a_visitor(client, personas):
+    login(client, personas.tom)
+    assert client.get(reverse("web:mine")).status_code == 200
+    key = client.cookies["sessionid"].value
+    row = WebSession.objects.get(session_key=key)
+    row.session_data = row.session_data[:-4] + "AAAA"
+    row.save()
+    assert_sent_to_login(client)

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
@@ -162,10 +163,32 @@ def read_with_session(
     return decorate
 
 
+# Session data already decoded in this process, by its exact stored text (issue 5): checking
+# its signature and parsing it was a twentieth of a list page. The same text decodes to the same
+# values (the secret key and the salt do not change while the process runs); each session
+# gets its own copy.
+_DECODED: dict[tuple[str, str], dict[str, Any]] = {}
+_DECODED_MAX = 4096
+_PLAIN = (str, int, float, bool, type(None))
+
+
 class SessionStore(DBStore):
     """Django's database sessions, read together with their user (``loaded_user``)."""
 
     loaded_user: User | None = None
+
+    def decode(self, session_data: str) -> dict[str, Any]:
+        key = (settings.SECRET_KEY, session_data)  # a key changed in tests checks afresh
+        found = _DECODED.get(key)
+        if found is None:
+            found = super().decode(session_data)
+            if found and all(isinstance(v, _PLAIN) for v in found.values()):
+                if len(_DECODED) >= _DECODED_MAX:
+                    _DECODED.clear()
+                _DECODED[key] = found
+            else:
+                return found  # nothing kept: nested values, or data that did not decode
+        return dict(found)
 
     @classmethod
     def get_model_class(cls) -> type[WebSession]:

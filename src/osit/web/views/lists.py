@@ -6,6 +6,7 @@ queries of a page does not depend on the number of tickets.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from functools import wraps
 
@@ -17,8 +18,8 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from osit.core.errors import DomainError
 from osit.core.queries import Ahead
@@ -77,7 +78,14 @@ def agent_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
 
 def _headers(sort: queries.Sort) -> list[dict[str, object]]:
-    """Header cells: a click sorts by the column, a second click reverses it."""
+    """Header cells: a click sorts by the column, a second click reverses it. Their labels are
+    translated once per language and sort (nine lookups a list page otherwise)."""
+    return list(_headers_in(get_language(), sort))
+
+
+@functools.lru_cache(maxsize=256)
+def _headers_in(language: str | None, sort: queries.Sort) -> tuple[dict[str, object], ...]:
+    # ``language`` is the active one (it keys the cache): str() translates into it.
     cells = []
     for key, label in COLUMNS:
         current = key is not None and key == sort.key
@@ -85,12 +93,12 @@ def _headers(sort: queries.Sort) -> list[dict[str, object]]:
         cells.append(
             {
                 "key": key,
-                "label": label,
+                "label": str(label),
                 "param": key if (key is None or not current or descending) else f"-{key}",
                 "aria_sort": ("descending" if descending else "ascending") if current else None,
             }
         )
-    return cells
+    return tuple(cells)
 
 
 def _render_list(
