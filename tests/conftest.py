@@ -175,3 +175,15 @@ def round_trips(monkeypatch):
 
     with connection.execute_wrapper(alone):
         yield trips
+
+
+@pytest.fixture(autouse=True)
+def _no_remembered_queue_addresses():
+    """Each test starts with no queue address remembered by the process (the guess a queue
+    page reads ahead with: ``tickets.queries.guessed_service_id``), so its statements do not
+    depend on the tests the same worker ran before."""
+    from osit.tickets import queries
+
+    queries._SERVICE_IDS.clear()
+    yield
+    queries._SERVICE_IDS.clear()

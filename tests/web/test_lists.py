@@ -332,7 +332,7 @@ def test_the_list_part_runs_fewer_queries_and_as_many_for_more_tickets(
     assert len(mine) == 3  # the session, the count, the rows
 
 
-def test_a_queue_reads_its_session_with_its_service_then_its_list(
+def test_a_queue_reads_its_session_service_and_page_in_one_round_trip(
     client, personas, make_ticket, round_trips
 ):
     from django.db import connection
@@ -341,17 +341,46 @@ def test_a_queue_reads_its_session_with_its_service_then_its_list(
         pytest.skip("round trips are PostgreSQL's (SQLite runs in the process)")
     make_ticket(subject="In the queue")
     login(client, personas.tom)
-    get(client, "queue", "appdev")
+    get(client, "queue", "appdev")  # the address's service now known to this process
     for fetch in (_part, get):
         round_trips.clear()
         response = fetch(client, "queue", "appdev")
         assert "In the queue" in response.content.decode()
-        # The session with the service (its part) or the bar of queues (the page), then the
-        # count and the rows: two round trips.
-        assert round_trips == ["together", "together"], fetch
+        # The session with the service (its part) or the bar of queues (the page), and the
+        # queue's count and rows as its technician sees them whole: one round trip.
+        assert round_trips == ["together"], fetch
     round_trips.clear()
     assert _part(client, "queue", "nowhere").status_code == 404
     assert round_trips == ["together"]  # the session and the service it does not find
+
+
+def test_a_queue_read_ahead_for_one_who_sees_part_of_it_shows_only_that(
+    client, personas, make_ticket, round_trips
+):
+    mine = make_ticket(subject="Watched one")
+    make_ticket(subject="Not for Nina")
+    actions.add_watcher(mine, actor=personas.olivia, channel="web", user=personas.nina, kind="cc")
+    login(client, personas.nina)  # a network technician: appdev's queue is not hers
+    for fetch in (get, _part, _part):
+        shown = fetch(client, "queue", "appdev").content.decode()
+        assert "Watched one" in shown and "Not for Nina" not in shown
+
+
+def test_a_queue_read_ahead_for_a_service_that_moved_is_not_used(
+    client, personas, make_ticket, monkeypatch
+):
+    from osit.tickets import queries as ticket_queries
+
+    make_ticket(subject="Appdev one")
+    make_ticket(subject="Network one", service=personas.network, application=personas.router)
+    login(client, personas.olivia)
+    get(client, "queue", "appdev")
+    # The process remembers appdev at network's id (an address given to another service).
+    monkeypatch.setitem(ticket_queries._SERVICE_IDS, "appdev", personas.network.pk)
+    for fetch in (_part, get):
+        shown = fetch(client, "queue", "appdev").content.decode()
+        assert "Appdev one" in shown and "Network one" not in shown
+    assert ticket_queries.guessed_service_id("appdev") == personas.appdev.pk  # read again
 
 
 def test_a_queue_read_ahead_for_a_requester_shows_her_nothing(client, personas, make_ticket):

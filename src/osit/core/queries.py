@@ -490,6 +490,15 @@ class Read:
         """A read of ``result(*args)`` for :func:`read_ahead`."""
         return Ahead(self, args, using)
 
+    def read_already(self, *args: Any, using: str = DEFAULT_DB_ALIAS) -> tuple[bool, Any]:
+        """(True, the result) when a :func:`read_ahead` block around the call read it, else
+        (False, None): nothing is read here."""
+        ahead = _AHEAD.get()
+        key = (id(self), args, using)
+        if ahead is not None and key in ahead:
+            return True, ahead[key]
+        return False, None
+
     def result(self, *args: Any, using: str = DEFAULT_DB_ALIAS) -> Any:
         """The result, read already when a :func:`read_ahead` block around the call read it,
         else read now."""

@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from osit.core.queries import (
     Ahead,
     Composed,
+    Read,
     Reusable,
     Statement,
     count_statement,
@@ -178,6 +179,61 @@ def _composed(key: tuple[Any, ...], make: Callable[..., Statement], arity: int) 
     return found
 
 
+def _page_start(number: str | None, per_page: int) -> tuple[int, int]:
+    """(the page number asked for, or 1; the offset of its first row)."""
+    try:
+        wanted = int(str(number)) if number not in (None, "") else 1
+    except ValueError:
+        wanted = 1
+    guess = max(wanted, 1)
+    return guess, (guess - 1) * per_page
+
+
+def _slice_statements(
+    slice_: Slice, sort: Sort, bottom: int, per_page: int
+) -> tuple[Statement, Statement]:
+    """The count of ``slice_`` and its rows from ``bottom``, composed once (``Composed``)."""
+    build, arity = _SLICES[slice_.kind], len(slice_.args)
+    count = _composed(
+        ("count", slice_.kind), lambda *a: count_statement(build(*a)), arity
+    ).statement(*slice_.args)
+    rows = _composed(
+        ("page", slice_.kind, sort.param, bottom, per_page),
+        lambda *a: deferred_rows_statement(
+            for_table(build(*a), sort)[bottom : bottom + per_page], *ROW_FIELDS
+        ),
+        arity,
+    ).statement(*slice_.args)
+    return count, rows
+
+
+def _slice_page_statement(
+    part: str,
+    kind: str,
+    args: tuple[int, ...],
+    sort: Sort,
+    bottom: int,
+    per_page: int,
+    *,
+    using: str,
+) -> Statement:
+    count, rows = _slice_statements(Slice(kind, args), sort, bottom, per_page)
+    return count if part == "count" else rows
+
+
+_SLICE_PAGE = Read(_slice_page_statement)
+
+
+def slice_page_reads(slice_: Slice, sort: Sort, number: str | None, per_page: int) -> list[Ahead]:
+    """The count and rows :func:`table_page` reads for page ``number`` of ``slice_``, for
+    ``osit.core.queries.read_ahead``: a page that can name its slice before its visitor is
+    known sends them with the session. ``table_page`` uses them only when it is given that
+    very slice — when the policy says the visitor sees it whole (``queue_slice``)."""
+    _guess, bottom = _page_start(number, per_page)
+    key = (slice_.kind, slice_.args, sort, bottom, per_page)
+    return [_SLICE_PAGE.ahead("count", *key), _SLICE_PAGE.ahead("rows", *key)]
+
+
 def table_page(
     queryset: QuerySet[Ticket] | Callable[[], QuerySet[Ticket]],
     number: str | None,
@@ -197,12 +253,7 @@ def table_page(
     the page are the slice's, composed once; ``queryset`` (which may then be a function giving
     it) is made only for a page past the last.
     """
-    try:
-        wanted = int(str(number)) if number not in (None, "") else 1
-    except ValueError:
-        wanted = 1
-    guess = max(wanted, 1)
-    bottom = (guess - 1) * per_page
+    guess, bottom = _page_start(number, per_page)
     made: list[QuerySet[Ticket]] = []
 
     def tickets() -> QuerySet[Ticket]:
@@ -210,24 +261,22 @@ def table_page(
             made.append(queryset() if callable(queryset) else queryset)
         return made[0]
 
+    results: list[Any] | None = None
     if slice_ is not None and sort is not None:
-        build, arity = _SLICES[slice_.kind], len(slice_.args)
-        count = _composed(
-            ("count", slice_.kind), lambda *a: count_statement(build(*a)), arity
-        ).statement(*slice_.args)
-        rows = _composed(
-            ("page", slice_.kind, sort.param, bottom, per_page),
-            lambda *a: deferred_rows_statement(
-                for_table(build(*a), sort)[bottom : bottom + per_page], *ROW_FIELDS
-            ),
-            arity,
-        ).statement(*slice_.args)
+        # Read already, with the visitor's session (slice_page_reads), or read now.
+        key = (slice_.kind, slice_.args, sort, bottom, per_page)
+        had_count, counted = _SLICE_PAGE.read_already("count", *key)
+        had_rows, read = _SLICE_PAGE.read_already("rows", *key)
+        if had_count and had_rows:
+            results = [counted, read, *together(list(also))]
+        count, rows = _slice_statements(slice_, sort, bottom, per_page)
         alias = DEFAULT_DB_ALIAS
     else:
         count = count_statement(tickets())
         rows = deferred_rows_statement(tickets()[bottom : bottom + per_page], *ROW_FIELDS)
         alias = tickets().db
-    results = together([count, rows, *also], alias)
+    if results is None:
+        results = together([count, rows, *also], alias)
     paginator = Paginator(made[0] if made else (), per_page)
     paginator.__dict__["count"] = results[0]  # Paginator.count is a cached property
     page = paginator.get_page(number)
@@ -334,9 +383,30 @@ def service(slug: str, known: Iterable[Service] = ()) -> Service | None:
     read already, such as :func:`queue_services`) when it is among them, else read."""
     for candidate in known:
         if candidate.slug == slug:
+            _seen_service(candidate)
             return candidate
     found = _SERVICE.list(slug)
+    if found:
+        _seen_service(found[0])
     return found[0] if found else None
+
+
+# The id of the service each queue address named when last read in this process: a guess, for
+# reading a queue's page ahead with the session (``lists._queue_reads``); the guess is used only
+# when the service read in the same round trip has that id.
+_SERVICE_IDS: dict[str, int] = {}
+
+
+def _seen_service(found: Service) -> None:
+    if _SERVICE_IDS.get(found.slug) != found.pk:
+        if len(_SERVICE_IDS) > 1000:
+            _SERVICE_IDS.clear()
+        _SERVICE_IDS[found.slug] = found.pk
+
+
+def guessed_service_id(slug: str) -> int | None:
+    """The id the service at ``slug`` had when last read here, or None."""
+    return _SERVICE_IDS.get(slug)
 
 
 _WATCHERS = Reusable(

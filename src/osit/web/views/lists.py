@@ -165,11 +165,23 @@ def list_part_only(request: HttpRequest) -> bool:
 
 
 def _queue_reads(request: HttpRequest, slug: str) -> list[Ahead]:
-    # What ``queue`` reads before its list: the bar of queues, or for the list's part alone
-    # the service by its address (sent with the visitor's session: read_with_session).
-    if list_part_only(request):
-        return queries.service_reads(slug)
-    return queries.queue_services_reads()
+    # What ``queue`` reads, sent with the visitor's session (read_with_session): the bar of
+    # queues, or for the list's part alone the service by its address; and the page of the
+    # queue as a visitor who sees it whole reads it, for the service this address named when
+    # last read here. The view uses that page only if the service read with it has that id
+    # and the policy says the visitor sees the queue whole (queue_slice).
+    reads = (
+        queries.service_reads(slug) if list_part_only(request) else queries.queue_services_reads()
+    )
+    guessed = queries.guessed_service_id(slug)
+    if guessed is not None:
+        reads += queries.slice_page_reads(
+            queries.Slice("queue", (guessed,)),
+            queries.parse_sort(request.GET.get("sort"), queries.DEFAULT_SORT),
+            request.GET.get("page"),
+            settings.OSIT_PAGE_SIZE,
+        )
+    return reads
 
 
 @read_with_session(_queue_reads)
