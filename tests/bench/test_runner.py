@@ -298,11 +298,57 @@ def test_the_desk_is_settled_before_it_is_measured(monkeypatch):
     done: list[object] = []
     monkeypatch.setattr(runner, "osit", lambda args, env: done.append(args) or "")
     monkeypatch.setattr(runner, "vacuum", lambda url: done.append(url) or 0.0)
+    monkeypatch.setattr(runner.os, "sync", lambda: done.append("sync"))
     runner.settle("postgres", {"OSIT_DATABASE_URL": "postgres://db/osit_bench_10"})
-    assert done == [["worker", "--once"], "postgres://db/osit_bench_10"]
+    assert done == [["worker", "--once"], "postgres://db/osit_bench_10"]  # vacuum syncs itself
     done.clear()
     runner.settle("sqlite", {})
-    assert done == [["worker", "--once"]]
+    assert done == [["worker", "--once"], "sync"]
+
+
+def test_an_api_only_run_replaces_the_api_rows_and_keeps_the_pages(tmp_path, monkeypatch):
+    runner = load_runner()
+    monkeypatch.setattr(runner, "RESULTS", tmp_path)
+    monkeypatch.setattr(runner, "HERE", tmp_path)
+
+    def page(ms):
+        return {"path": "/", "median_ms": ms, "p95_ms": ms, "rps_c4": 100.0, "queries": 4}
+
+    full = {
+        "db": "postgres",
+        "size": 1000000,
+        "tickets": 1000000,
+        "pages": {"queue": page(7.0), "api_list": page(30.0), "api_me": page(3.0)},
+        "api_create": {"median_ms": 25.0, "p95_ms": 58.0, "rps": 130.2, "n": 240},
+        "peak_rss_mb": 432.4,
+        "measured_at": "2026-12-03 12:27",
+        "cpu_loop_s": 0.31,
+    }
+    api = {
+        **full,
+        "pages": {"api_list": page(18.7), "api_me": page(1.8)},
+        "api_create": {"median_ms": 9.5, "p95_ms": 15.2, "rps": 395.8, "n": 240},
+        "peak_rss_mb": 421.9,
+        "measured_at": "2026-12-03 12:33",
+        "cpu_loop_s": 0.3,
+    }
+    merged = runner.with_api_rows(full, api)
+    assert list(merged["pages"]) == ["queue", "api_list", "api_me"]
+    assert merged["pages"]["queue"]["median_ms"] == 7.0
+    assert merged["pages"]["api_list"]["median_ms"] == 18.7
+    assert merged["api_create"]["rps"] == 395.8 and merged["peak_rss_mb"] == 432.4
+    assert runner.with_api_rows({}, api) is api  # nothing earlier: the API rows alone
+    (tmp_path / "osit-postgres-1000000.json").write_text(json.dumps(merged))
+    runner.write_report(None)
+    report = (tmp_path / "RESULTS.md").read_text()
+    assert (
+        "Measured 2026-12-03 12:27 UTC (CPU check: 0.31 s); the API rows (api_*, API create)"
+        " again on 2026-12-03 12:33 UTC (CPU check: 0.3 s)." in report
+    )
+    assert "| queue | 7.0 | 7.0 | 100.0 | 4 |" in report
+    assert (
+        "- API create at 1,000,000: 395.8 tickets/s at concurrency 4 (target ≥ 300) — met" in report
+    )
 
 
 @pytest.mark.django_db
@@ -332,9 +378,16 @@ def test_vacuum_marks_a_loaded_tables_pages_all_visible():
                     " WHERE relname = 'bench_vacuum_probe'"
                 ).fetchone()
 
+            def checkpoint() -> str:
+                return str(
+                    conn.execute("SELECT checkpoint_lsn FROM pg_control_checkpoint()").fetchone()[0]
+                )
+
             assert pages()[1] == 0
+            before = checkpoint()
             assert vacuum(url) >= 0
             relpages, visible = pages()
             assert relpages > 10 and visible == relpages
+            assert checkpoint() != before  # the load's dirty pages written out
         finally:
             conn.execute("DROP TABLE bench_vacuum_probe")
