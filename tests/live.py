@@ -22,6 +22,22 @@ from pathlib import Path
 OSIT = [sys.executable, "-m", "osit"]
 
 
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
+
+
+def require_chromium() -> str:
+    """Debian's chromium for a browser test: skipped without it, unless OSIT_REQUIRE_BROWSER
+    makes that a failure (as on CI)."""
+    import pytest
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("OSIT_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is required (OSIT_REQUIRE_BROWSER is set)")
+        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
+    return CHROMIUM
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -8,7 +8,6 @@ internal note. Screenshots of each step are kept in tests/screenshots/.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from tests import live
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = live.CHROMIUM
 SHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 PASSWORD = "correct-horse-battery"
 
@@ -44,10 +43,7 @@ JUSTIFICATION = "DB unreachable from the app server: VLAN 12 looks misconfigured
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("OSIT_REQUIRE_BROWSER"):
-            pytest.fail(f"{CHROMIUM} is required (OSIT_REQUIRE_BROWSER is set)")
-        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
+    live.require_chromium()
     with live.process_database("browser") as url:
         env = live.osit_env(tmp_path_factory.mktemp("browser") / "data", url)
         live.initialise(env)
@@ -64,7 +60,7 @@ def browser(server):
     with sync_playwright() as p:
         chromium = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"],
+            args=live.BROWSER_ARGS,
         )
         yield chromium
         chromium.close()

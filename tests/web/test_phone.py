@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from osit.directory import actions as d
 from osit.tickets.models import Ticket
+from tests import live
 from tests.conftest import PASSWORD
 from tests.web.conftest import assert_same_query_count, count_queries, login
 
@@ -345,10 +346,11 @@ def test_errors_show_next_to_their_fields(client, personas):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_type_ahead_choose_suggest_and_create_in_a_browser(live_server, personas, make_ticket):
+    chromium = live.require_chromium()
     playwright = pytest.importorskip("playwright.sync_api")
     make_ticket(subject="Old payroll problem")
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        browser = p.chromium.launch(executable_path=chromium, args=live.BROWSER_ARGS)
         page = browser.new_page()
         page.goto(live_server.url + reverse("web:login"))
         page.fill("input[name=username]", "olivia")
