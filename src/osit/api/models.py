@@ -14,7 +14,9 @@ class IdempotencyKey(models.Model):
     after 24 hours (``purge_idempotency_keys`` job).
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(  # idempotency_user_key
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     key = models.CharField(max_length=200)
     body_digest = models.CharField(max_length=64)
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")

@@ -21,6 +21,7 @@ class Event(models.Model):
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="events",
+        db_index=False,  # event_ticket_seq_idx (ticket, seq) serves it
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

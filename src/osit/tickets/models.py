@@ -25,8 +25,15 @@ class Ticket(models.Model):
     # on SQLite, both unique under concurrent inserts without a lock of our own, never reused.
     subject = models.CharField(_("subject"), max_length=250)
     description = models.TextField(_("description"), blank=True)
+    # A foreign key's own index is left out where a composite index starts with its column
+    # (requester, service, owner below; the same on the other models): it serves the same
+    # lookups, and every insert would otherwise write both.
     requester = models.ForeignKey(
-        User, verbose_name=_("requester"), on_delete=models.PROTECT, related_name="requested"
+        User,
+        verbose_name=_("requester"),
+        on_delete=models.PROTECT,
+        related_name="requested",
+        db_index=False,  # ticket_requester_idx
     )
     extra_requesters: models.ManyToManyField = models.ManyToManyField(
         User, verbose_name=_("extra requesters"), blank=True, related_name="co_requested"
@@ -56,6 +63,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="tickets",
+        db_index=False,  # ticket_queue_idx
     )
     owner = models.ForeignKey(
         User,
@@ -64,6 +72,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="owned",
+        db_index=False,  # ticket_owner_idx
     )
     created_by = models.ForeignKey(
         User, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
@@ -175,8 +184,12 @@ INVERSE_LABELS = {
 
 
 class TicketLink(models.Model):
-    source = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
-    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    source = models.ForeignKey(  # link_unique
+        Ticket, on_delete=models.CASCADE, related_name="links_out", db_index=False
+    )
+    target = models.ForeignKey(  # link_target_idx
+        Ticket, on_delete=models.CASCADE, related_name="links_in", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=LinkKind.choices)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
@@ -197,7 +210,9 @@ class TicketLink(models.Model):
 
 
 class Comment(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="comments")
+    ticket = models.ForeignKey(  # comment_ticket_idx
+        Ticket, on_delete=models.PROTECT, related_name="comments", db_index=False
+    )
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     body = models.TextField(_("text"))
     visibility = models.CharField(_("visibility"), max_length=10, choices=Visibility.choices)
@@ -236,7 +251,9 @@ class TimeEntry(models.Model):
     comment = models.ForeignKey(
         Comment, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries"
     )
-    technician = models.ForeignKey(User, on_delete=models.PROTECT, related_name="time_entries")
+    technician = models.ForeignKey(  # timeentry_tech_idx
+        User, on_delete=models.PROTECT, related_name="time_entries", db_index=False
+    )
     minutes = models.PositiveIntegerField(_("minutes"))
     date = models.DateField(_("date"))
     activity = models.ForeignKey(
@@ -256,8 +273,12 @@ class TimeEntry(models.Model):
 
 
 class Watcher(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="watchers")
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="watching")
+    ticket = models.ForeignKey(  # watcher_unique
+        Ticket, on_delete=models.CASCADE, related_name="watchers", db_index=False
+    )
+    user = models.ForeignKey(  # watcher_user_idx
+        User, on_delete=models.CASCADE, related_name="watching", db_index=False
+    )
     kind = models.CharField(max_length=8, choices=WatcherKind.choices)
 
     class Meta:
@@ -277,7 +298,9 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 
 
 class Attachment(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="attachments")
+    ticket = models.ForeignKey(  # attachment_ticket_idx
+        Ticket, on_delete=models.PROTECT, related_name="attachments", db_index=False
+    )
     comment = models.ForeignKey(
         Comment, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
     )
@@ -301,7 +324,9 @@ class Attachment(models.Model):
 class Notification(models.Model):
     """An in-app message (the bell): re-routed to your service, assigned to you…"""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(  # notification_user_idx
+        User, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     ticket = models.ForeignKey(Ticket, null=True, on_delete=models.CASCADE, related_name="+")
     message = models.CharField(max_length=300)
     created_at = models.DateTimeField()
