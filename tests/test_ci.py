@@ -71,3 +71,30 @@ def test_the_test_command_runs_postgresql_when_the_machines_server_answers():
     assert "no_such_role_osit" in refused.stderr
     script = (ROOT / "scripts" / "test").read_text()
     assert f"MACHINE_POSTGRES={machine}" in script
+
+
+def _readme_guard() -> str:
+    """The lines of .ci/run that read the README's test command and stop CI if it runs another."""
+    script = (ROOT / ".ci" / "run").read_text()
+    start = script.index("readme_command=$(")
+    return script[start : script.index("\nfi\n", start) + 4]
+
+
+def test_ci_stops_at_once_when_the_readme_names_another_test_command(tmp_path):
+    guard = 'self="$0"\n' + _readme_guard()  # $self: .ci/run's own path, as the script sets it
+    ci = str(ROOT / ".ci" / "run")
+    # The README as it is: the command .ci/run runs.
+    ok = subprocess.run(["bash", "-c", guard, ci], cwd=ROOT, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    # A README that names another command: CI stops and says which.
+    readme = (ROOT / "README.md").read_text()
+    (tmp_path / "README.md").write_text(
+        readme.replace(
+            "Run the tests:\n\n```sh\nscripts/test\n```", "Run the tests:\n\n```sh\nmake check\n```"
+        )
+    )
+    changed = subprocess.run(
+        ["bash", "-c", guard, ci], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert changed.returncode == 1
+    assert "is 'make check', which .ci/run does not run" in changed.stderr
